@@ -1,0 +1,5 @@
+//! macsec-operator: keeps MACsec CKN/CAK keys on Alibaba Cloud Express Connect circuits in
+//! step with `MacsecKeyBinding` objects.
+
+pub mod cli;
+pub mod resource;
