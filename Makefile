@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build test fmt-check clippy controlplane crds demo clean-cache
+.PHONY: all build test fmt-check clippy controlplane crds demo clean-cache sdk-venv conformance
 
 all: build
 
@@ -24,10 +24,28 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
-## Format check, lints, and every test, including those on the real control plane.
-test: fmt-check clippy controlplane
+## Format check, lints, the official-SDK conformance tests, and every test, including
+## those on the real control plane.
+test: fmt-check clippy conformance controlplane
 	$(CARGO) test --locked --all-targets
 
 ## A narrated end-to-end run on a local control plane; stops everything it started.
 demo:
 	hack/demo.sh
+
+## A Python virtualenv (.venv) with the official Alibaba Cloud Python SDK, pinned in
+## conformance/requirements.txt; rebuilt only when that file changes (stamp file).
+VENV ?= .venv
+VENV_STAMP := $(VENV)/.requirements-installed
+
+sdk-venv: $(VENV_STAMP)
+
+$(VENV_STAMP): conformance/requirements.txt
+	python3 -m venv --clear $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-input -r conformance/requirements.txt
+	$(VENV)/bin/python -m pip check --disable-pip-version-check
+	touch $@
+
+## The signer's vectors and the simulator checked against the official Python SDK.
+conformance: sdk-venv build
+	PYTHONDONTWRITEBYTECODE=1 $(VENV)/bin/python -m pytest conformance -q

@@ -1,6 +1,10 @@
 //! The binary's command line.
 
-use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
 
 /// Keeps MACsec keys on Alibaba Cloud Express Connect circuits in step with
 /// `MacsecKeyBinding` objects.
@@ -15,4 +19,99 @@ pub struct Cli {
 pub enum Command {
     /// Print the MacsecKeyBinding CustomResourceDefinition as YAML.
     Crd,
+    /// Run a local, strict simulator of the Alibaba Cloud VPC API (MACsec actions) and of
+    /// STS AssumeRoleWithOIDC, for demos, tests and GitOps rehearsals.
+    Sim(SimArgs),
+}
+
+/// Flags of `macsec-operator sim`.
+#[derive(Args, Debug, Clone)]
+pub struct SimArgs {
+    /// Address to listen on.
+    #[arg(long, env = "MACSEC_SIM_LISTEN", default_value = "127.0.0.1:8765")]
+    pub listen: SocketAddr,
+
+    /// YAML file with the access keys and circuits to start with.
+    #[arg(long, env = "MACSEC_SIM_SEED")]
+    pub seed: Option<PathBuf>,
+
+    /// Delay added to every call, e.g. `200ms`.
+    #[arg(long, env = "MACSEC_SIM_LATENCY", default_value = "0s", value_parser = parse_duration)]
+    pub latency: Duration,
+
+    /// Share of calls (0 to 1) answered with `Throttling.User`.
+    #[arg(long, env = "MACSEC_SIM_THROTTLE_SHARE", default_value_t = 0.0, value_parser = parse_share)]
+    pub throttle_share: f64,
+
+    /// Share of calls (0 to 1) answered with HTTP 500 `InternalError`.
+    #[arg(long, env = "MACSEC_SIM_ERROR_SHARE", default_value_t = 0.0, value_parser = parse_share)]
+    pub error_share: f64,
+
+    /// After each mutating call, how long the key stays in a transitional state in which
+    /// further mutating calls on it get `IncorrectStatus.PconnMacsec`, e.g. `2s`.
+    #[arg(long, env = "MACSEC_SIM_UNSTABLE_WINDOW", default_value = "0s", value_parser = parse_duration)]
+    pub unstable_window: Duration,
+
+    /// Longest lifetime of the temporary credentials STS AssumeRoleWithOIDC issues, e.g.
+    /// `60s`, so tests can watch them expire and be refreshed; by default the requested
+    /// `DurationSeconds` (900 s to 12 h, 1 h when not given).
+    #[arg(long, env = "MACSEC_SIM_STS_DURATION_MAX", value_parser = parse_duration)]
+    pub sts_duration_max: Option<Duration>,
+}
+
+/// Parses a duration written as a whole number with a unit: `ms`, `s`, `m` or `h`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 500ms, 30s, 10m or 1h"))?;
+    let millis = match unit {
+        "ms" => Some(value),
+        "s" => value.checked_mul(1_000),
+        "m" => value.checked_mul(60_000),
+        "h" => value.checked_mul(3_600_000),
+        _ => {
+            return Err(format!(
+                "{text:?} is not a duration like 500ms, 30s, 10m or 1h"
+            ));
+        }
+    };
+    millis
+        .map(Duration::from_millis)
+        .ok_or_else(|| format!("{text:?} is too long"))
+}
+
+/// Parses a share: a number from 0 to 1.
+pub fn parse_share(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        _ => Err(format!("{text:?} is not a share between 0 and 1")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_need_a_unit() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("10").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("1d").is_err());
+    }
+
+    #[test]
+    fn shares_are_between_zero_and_one() {
+        assert_eq!(parse_share("0.5"), Ok(0.5));
+        assert!(parse_share("1.5").is_err());
+        assert!(parse_share("half").is_err());
+    }
 }

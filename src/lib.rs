@@ -2,4 +2,8 @@
 //! step with `MacsecKeyBinding` objects.
 
 pub mod cli;
+pub mod cloud;
+pub mod credentials;
 pub mod resource;
+pub mod secret;
+pub mod sim;

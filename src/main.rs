@@ -1,11 +1,14 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use macsec_operator::cli::{Cli, Command};
-use macsec_operator::resource;
+use macsec_operator::cli::{Cli, Command, SimArgs};
+use macsec_operator::{resource, sim};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return refuse_flags(&error),
+    };
     match cli.command {
         Command::Crd => match resource::crd_yaml() {
             Ok(yaml) => {
@@ -17,5 +20,56 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Sim(args) => run_sim(args),
+    }
+}
+
+/// `--help` and `--version` print as usual; a bad flag ends the process with one line on
+/// stderr, as the contract asks, instead of clap's multi-line report.
+fn refuse_flags(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = error.print();
+        return if error.use_stderr() {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let rendered = error.to_string();
+    let line = rendered
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("invalid command line");
+    eprintln!(
+        "macsec-operator: {} (see --help)",
+        line.trim().trim_start_matches("error: ")
+    );
+    ExitCode::from(2)
+}
+
+/// Runs the simulator on its own runtime; any failure is one line on stderr.
+fn run_sim(args: SimArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("macsec-operator sim: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(sim::run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("macsec-operator sim: {error}");
+            ExitCode::FAILURE
+        }
     }
 }

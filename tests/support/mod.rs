@@ -49,3 +49,4 @@ impl TestNamespace {
         }
     }
 }
+pub mod sim;
