@@ -1,5 +1,8 @@
 # macsec-operator: `make demo` shows it working, `make test` checks everything.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+# Captured output of the test runs, scanned for secrets (tests/secrets.txt).
+OUTPUT := test-output
 CARGO ?= cargo
 
 .PHONY: all build test fmt-check clippy controlplane crds demo clean-cache sdk-venv conformance
@@ -27,7 +30,9 @@ clippy:
 ## Format check, lints, the official-SDK conformance tests, and every test, including
 ## those on the real control plane.
 test: fmt-check clippy conformance controlplane
-	$(CARGO) test --locked --all-targets
+	mkdir -p $(OUTPUT)
+	$(CARGO) test --locked --all-targets 2>&1 | tee $(OUTPUT)/cargo-test.log
+	hack/scan-secrets.sh $(OUTPUT)/cargo-test.log $(OUTPUT)/conformance.log
 
 ## A narrated end-to-end run on a local control plane; stops everything it started.
 demo:
@@ -48,4 +53,5 @@ $(VENV_STAMP): conformance/requirements.txt
 
 ## The signer's vectors and the simulator checked against the official Python SDK.
 conformance: sdk-venv build
-	PYTHONDONTWRITEBYTECODE=1 $(VENV)/bin/python -m pytest conformance -q
+	mkdir -p $(OUTPUT)
+	PYTHONDONTWRITEBYTECODE=1 $(VENV)/bin/python -m pytest conformance -q 2>&1 | tee $(OUTPUT)/conformance.log

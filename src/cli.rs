@@ -17,11 +17,55 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run the controller: reconcile MacsecKeyBinding objects against the VPC API.
+    Run(RunArgs),
     /// Print the MacsecKeyBinding CustomResourceDefinition as YAML.
     Crd,
     /// Run a local, strict simulator of the Alibaba Cloud VPC API (MACsec actions) and of
     /// STS AssumeRoleWithOIDC, for demos, tests and GitOps rehearsals.
     Sim(SimArgs),
+}
+
+/// Flags of `macsec-operator run`. Credentials come from the environment (see README).
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// VPC API endpoint; `{region}` is replaced by each binding's region. Any http(s) URL
+    /// is accepted, e.g. the simulator's.
+    #[arg(long, env = "MACSEC_VPC_ENDPOINT", default_value = crate::cloud::client::DEFAULT_ENDPOINT)]
+    pub vpc_endpoint: String,
+
+    /// Time limit of each cloud call.
+    #[arg(long, env = "MACSEC_CLOUD_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub cloud_timeout: Duration,
+
+    /// Cloud calls a second per account, region and action (the published quota is 300 a
+    /// minute).
+    #[arg(long, env = "MACSEC_RATE_LIMIT", default_value_t = 5.0, value_parser = parse_rate)]
+    pub rate_limit: f64,
+
+    /// How often each binding is compared with the cloud (drift made outside Kubernetes
+    /// shows up within this period, plus up to 20% jitter).
+    #[arg(long, env = "MACSEC_RESYNC", default_value = "10m", value_parser = parse_duration)]
+    pub resync: Duration,
+
+    /// Bindings reconciled at the same time.
+    #[arg(long, env = "MACSEC_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+
+    /// Watch only this namespace (default: all namespaces).
+    #[arg(long, env = "MACSEC_WATCH_NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// Log format.
+    #[arg(long, env = "MACSEC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Flags of `macsec-operator sim`.
@@ -83,6 +127,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     millis
         .map(Duration::from_millis)
         .ok_or_else(|| format!("{text:?} is too long"))
+}
+
+/// Parses a positive rate of calls per second.
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate.is_finite() => Ok(rate),
+        _ => Err(format!(
+            "{text:?} is not a positive number of calls per second"
+        )),
+    }
 }
 
 /// Parses a share: a number from 0 to 1.

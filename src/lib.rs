@@ -3,7 +3,9 @@
 
 pub mod cli;
 pub mod cloud;
+pub mod controller;
 pub mod credentials;
 pub mod resource;
 pub mod secret;
 pub mod sim;
+pub mod telemetry;

@@ -1,8 +1,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use macsec_operator::cli::{Cli, Command, SimArgs};
-use macsec_operator::{resource, sim};
+use macsec_operator::cli::{Cli, Command, RunArgs, SimArgs};
+use macsec_operator::{controller, resource, sim, telemetry};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -10,6 +10,7 @@ fn main() -> ExitCode {
         Err(error) => return refuse_flags(&error),
     };
     match cli.command {
+        Command::Run(args) => run_controller(args),
         Command::Crd => match resource::crd_yaml() {
             Ok(yaml) => {
                 print!("{yaml}");
@@ -69,6 +70,36 @@ fn run_sim(args: SimArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("macsec-operator sim: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the controller; bad configuration ends the process with one line.
+fn run_controller(args: RunArgs) -> ExitCode {
+    telemetry::init(args.log_format);
+    let settings = controller::Settings {
+        vpc_endpoint: args.vpc_endpoint,
+        cloud_timeout: args.cloud_timeout,
+        calls_per_second: args.rate_limit,
+        resync: args.resync,
+        concurrency: args.concurrency,
+        namespace: args.namespace,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("macsec-operator run: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(controller::run(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("macsec-operator run: {error}");
             ExitCode::FAILURE
         }
     }

@@ -3,29 +3,12 @@
 
 mod support;
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use support::{TestNamespace, control_plane, repo_root, wait_until};
+use support::{TestNamespace, install_crd, repo_root, wait_until};
 
 const CRD_FILE: &str = "crds/macseckeybinding.yaml";
 const CKN_128: &str = "0123456789abcdef0123456789ABCDEF";
-
-/// Applies `crds/` once per test binary, as a user would, and waits for Established.
-fn install_crd() {
-    static INSTALLED: OnceLock<()> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
-        let kubectl = control_plane().kubectl();
-        let crds = repo_root().join("crds");
-        kubectl.ok(&["apply", "-f", crds.to_str().expect("utf-8 path")]);
-        kubectl.ok(&[
-            "wait",
-            "--for=condition=Established",
-            "crd/macseckeybindings.macsec.expressconnect.io",
-            "--timeout=60s",
-        ]);
-    });
-}
 
 fn binding(name: &str, spec: &str) -> String {
     format!(

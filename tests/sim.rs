@@ -1,16 +1,17 @@
 //! `macsec-operator sim` end to end: the real binary on a free port, called over HTTP with
 //! requests signed by the project's own signer, in both signature styles.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use macsec_operator::cloud::signer::{
     canonical_query, client_authorization, rpc_signature, rpc_string_to_sign, sha256_hex,
 };
 use serde_json::{Value, json};
+use support::sim::Sim;
+use support::wait_until;
 
 const ID: &str = "LTAI5tSimTestKeyId";
 const SECRET: &str = "SimTestSecretValue0123";
@@ -40,64 +41,31 @@ circuits:
     status: Enabled
 "#;
 
-/// Polls `check` until it gives a value or `timeout` passes.
-fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// A running simulator; killed when dropped.
-struct Sim {
-    child: Child,
-    stdout: Arc<Mutex<Vec<String>>>,
-    reader: Option<std::thread::JoinHandle<()>>,
-    host: String,
+/// Signed calls to a running simulator (`tests/support/sim.rs`), as the official SDKs and
+/// the legacy RPC style send them.
+struct Api<'a> {
+    sim: &'a Sim,
     http: reqwest::Client,
+    /// `127.0.0.1:PORT`, as signed into the `host` header.
+    host: String,
 }
 
-impl Sim {
-    fn start(seed: &Path, extra: &[&str]) -> Sim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_macsec-operator"))
-            .args(["sim", "--listen", "127.0.0.1:0", "--seed"])
-            .arg(seed)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the simulator");
-        let stdout = Arc::new(Mutex::new(Vec::new()));
-        let pipe = child.stdout.take().expect("stdout is piped");
-        let lines = Arc::clone(&stdout);
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let host = wait_for("the listening line", Duration::from_secs(30), || {
-            lines_of(&stdout)
-                .iter()
-                .find_map(|line| line.strip_prefix("listening on ").map(str::to_owned))
-        });
-        Sim {
-            child,
-            stdout,
-            reader: Some(reader),
-            host,
+impl<'a> Api<'a> {
+    fn new(sim: &'a Sim) -> Api<'a> {
+        let host = sim
+            .endpoint
+            .strip_prefix("http://")
+            .expect("an http:// endpoint")
+            .to_owned();
+        Api {
+            sim,
             http: reqwest::Client::new(),
+            host,
         }
     }
 
     fn url(&self, path_and_query: &str) -> String {
-        format!("http://{}{path_and_query}", self.host)
+        format!("{}{path_and_query}", self.sim.endpoint)
     }
 
     /// An ACS3-signed request: `query` in the URL, `form` (if any) as the body.
@@ -213,40 +181,13 @@ impl Sim {
         reply.body
     }
 
-    async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self.http.request(method, self.url(path));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("the admin API answers");
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().await.expect("JSON")
+    /// The simulator's admin API; the shared harness asserts success, and the body must be
+    /// JSON (the harness falls back to the raw text as a string).
+    fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let value = self.sim.admin(method, path, body);
+        assert!(!value.is_string(), "{path}: not a JSON body: {value}");
+        value
     }
-
-    /// Stops the simulator and returns everything it printed.
-    fn stop(mut self) -> Vec<String> {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(reader) = self.reader.take() {
-            let _ = reader.join();
-        }
-        lines_of(&self.stdout)
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn lines_of(lines: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
-    lines.lock().unwrap().clone()
 }
 
 fn owned(items: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -310,8 +251,8 @@ fn write_seed(dir: &tempfile::TempDir, text: &str) -> std::path::PathBuf {
 
 #[tokio::test]
 async fn keys_change_over_both_signature_styles_and_secrets_stay_out_of_stdout() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = Sim::start(&write_seed(&dir, SEED), &[]);
+    let running = Sim::start(SEED, &[]);
+    let sim = Api::new(&running);
     let me = seeded();
 
     // Read with ACS3, parameters in the query (what the official SDKs send).
@@ -476,18 +417,12 @@ async fn keys_change_over_both_signature_styles_and_secrets_stay_out_of_stdout()
 
     // Faults at run time: a forced error, throttling with the retry hint, an unstable window.
     let forced = json!({"forcedErrors": [{"action": "AssociateMacSecKey", "code": "Forbidden.RAM", "httpStatus": 403}]});
-    sim.admin(reqwest::Method::PUT, "/_sim/faults", Some(forced))
-        .await;
+    sim.admin("PUT", "/_sim/faults", Some(forced));
     let reply = sim
         .send(sim.acs3(&me, "AssociateMacSecKey", &associate, &[("Cak", NEW_CAK)]))
         .await;
     assert_eq!((reply.status, reply.code()), (403, "Forbidden.RAM"));
-    sim.admin(
-        reqwest::Method::PUT,
-        "/_sim/faults",
-        Some(json!({"throttleShare": 1.0})),
-    )
-    .await;
+    sim.admin("PUT", "/_sim/faults", Some(json!({"throttleShare": 1.0})));
     let reply = sim
         .send(sim.acs3(
             &me,
@@ -505,11 +440,10 @@ async fn keys_change_over_both_signature_styles_and_secrets_stay_out_of_stdout()
         "{reply:?}"
     );
     sim.admin(
-        reqwest::Method::PUT,
+        "PUT",
         "/_sim/faults",
         Some(json!({"unstableWindowMs": 60_000})),
-    )
-    .await;
+    );
     let reply = sim
         .send(sim.acs3(&me, "AssociateMacSecKey", &associate, &[("Cak", NEW_CAK)]))
         .await;
@@ -526,11 +460,10 @@ async fn keys_change_over_both_signature_styles_and_secrets_stay_out_of_stdout()
 
     // A circuit that is not Enabled refuses changes.
     sim.admin(
-        reqwest::Method::POST,
+        "POST",
         "/_sim/circuits/pc-bp1test0002/status",
         Some(json!({"status": "Terminated"})),
-    )
-    .await;
+    );
     let other = [
         ("RegionId", REGION),
         ("PhysicalConnectionId", "pc-bp1test0002"),
@@ -542,9 +475,9 @@ async fn keys_change_over_both_signature_styles_and_secrets_stay_out_of_stdout()
         .await;
     assert_eq!(reply.code(), "IncorrectStatus.PhysicalConnection");
 
-    let state = sim.admin(reqwest::Method::GET, "/_sim/state", None).await;
+    let state = sim.admin("GET", "/_sim/state", None);
     assert_eq!(state["circuits"][0]["keys"][0]["cak"], "[redacted]");
-    let counts = sim.admin(reqwest::Method::GET, "/_sim/calls", None).await;
+    let counts = sim.admin("GET", "/_sim/calls", None);
     assert_eq!(counts["AssociateMacSecKey"]["OK"], 2, "{counts}");
     let calls: u64 = counts
         .as_object()
@@ -554,7 +487,23 @@ async fn keys_change_over_both_signature_styles_and_secrets_stay_out_of_stdout()
         .filter_map(Value::as_u64)
         .sum();
 
-    let stdout = sim.stop();
+    // Each call line is flushed before its reply, so all are on the pipe; wait for the
+    // harness's reader to have taken them in.
+    let stdout = wait_until("one stdout line per call", Duration::from_secs(30), || {
+        let lines = running.output.lock().expect("log lock").clone();
+        let seen = lines
+            .iter()
+            .filter(|line| line.contains(" action="))
+            .count() as u64;
+        if seen >= calls {
+            Ok(lines)
+        } else {
+            Err(format!(
+                "{seen} of {calls} call lines:\n{}",
+                lines.join("\n")
+            ))
+        }
+    });
     let call_lines: Vec<&String> = stdout
         .iter()
         .filter(|line| line.contains(" action="))
@@ -602,8 +551,11 @@ fn a_bad_seed_ends_the_process_with_one_line() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let status = wait_for("the simulator to exit", Duration::from_secs(30), || {
-        child.try_wait().unwrap()
+    let status = wait_until("the simulator to exit", Duration::from_secs(30), || {
+        child
+            .try_wait()
+            .unwrap()
+            .ok_or_else(|| "still running".to_owned())
     });
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();

@@ -17,6 +17,9 @@ use super::error::ApiError;
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct FaultSettings {
     pub latency_ms: u64,
+    /// After a change succeeded, how long its answer is held back: the cloud has done the
+    /// work but the caller has not heard yet (lets a test stop the operator in that gap).
+    pub response_delay_ms: u64,
     pub throttle_share: f64,
     pub error_share: f64,
     pub unstable_window_ms: u64,
@@ -50,6 +53,7 @@ impl FaultSettings {
         let millis = |duration: Duration| u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
         FaultSettings {
             latency_ms: millis(args.latency),
+            response_delay_ms: 0,
             throttle_share: args.throttle_share,
             error_share: args.error_share,
             unstable_window_ms: millis(args.unstable_window),
@@ -85,26 +89,52 @@ impl FaultSettings {
     }
 }
 
-/// Hits a share of calls without randomness: each call adds the share (in millionths) and
-/// is hit when the sum reaches one whole, which is then taken off. A share of 0.25 hits
-/// calls 4, 8, 12, ...
-#[derive(Debug, Default)]
-pub struct ShareAccumulator {
-    millionths: u64,
+/// Which calls a share hits: in every block of [`ShareSchedule::BLOCK`] calls exactly
+/// `share * BLOCK` (rounded) are hit, at places shuffled by a fixed-seed generator. The
+/// count is exact and the run repeats, yet the hits follow no fixed period, so a client
+/// whose calls come in pairs is not always hit on the same one of the pair.
+#[derive(Debug)]
+pub struct ShareSchedule {
+    block: Vec<bool>,
+    next: usize,
+    rng: u64,
 }
 
-impl ShareAccumulator {
-    const WHOLE: u64 = 1_000_000;
+impl Default for ShareSchedule {
+    fn default() -> Self {
+        ShareSchedule {
+            block: Vec::new(),
+            next: 0,
+            rng: 0x9E37_79B9_7F4A_7C15,
+        }
+    }
+}
+
+impl ShareSchedule {
+    pub const BLOCK: usize = 20;
 
     pub fn hit(&mut self, share: f64) -> bool {
-        // The cast saturates; validation keeps the share within 0..=1 anyway.
-        self.millionths += (share.clamp(0.0, 1.0) * Self::WHOLE as f64).round() as u64;
-        if self.millionths >= Self::WHOLE {
-            self.millionths -= Self::WHOLE;
-            true
-        } else {
-            false
+        if self.next >= self.block.len() {
+            self.refill(share);
         }
+        let hit = self.block[self.next];
+        self.next += 1;
+        hit
+    }
+
+    fn refill(&mut self, share: f64) {
+        // The cast saturates; validation keeps the share within 0..=1 anyway.
+        let hits = (share.clamp(0.0, 1.0) * Self::BLOCK as f64).round() as usize;
+        self.block = (0..Self::BLOCK).map(|i| i < hits).collect();
+        // Fisher-Yates with xorshift64: deterministic, no dependency.
+        for i in (1..Self::BLOCK).rev() {
+            self.rng ^= self.rng << 13;
+            self.rng ^= self.rng >> 7;
+            self.rng ^= self.rng << 17;
+            let j = (self.rng % (i as u64 + 1)) as usize;
+            self.block.swap(i, j);
+        }
+        self.next = 0;
     }
 }
 
@@ -112,8 +142,8 @@ impl ShareAccumulator {
 #[derive(Debug, Default)]
 pub struct Faults {
     settings: FaultSettings,
-    throttle: ShareAccumulator,
-    error: ShareAccumulator,
+    throttle: ShareSchedule,
+    error: ShareSchedule,
 }
 
 impl Faults {
@@ -135,6 +165,10 @@ impl Faults {
 
     pub fn latency(&self) -> Duration {
         Duration::from_millis(self.settings.latency_ms)
+    }
+
+    pub fn response_delay(&self) -> Duration {
+        Duration::from_millis(self.settings.response_delay_ms)
     }
 
     pub fn unstable_window(&self) -> SignedDuration {
@@ -189,18 +223,30 @@ mod tests {
     use super::*;
 
     fn hits(share: f64, calls: usize) -> Vec<usize> {
-        let mut accumulator = ShareAccumulator::default();
-        (1..=calls).filter(|_| accumulator.hit(share)).collect()
+        let mut schedule = ShareSchedule::default();
+        (1..=calls).filter(|_| schedule.hit(share)).collect()
     }
 
     #[test]
-    fn shares_hit_a_predictable_set_of_calls() {
-        assert_eq!(hits(0.0, 10), Vec::<usize>::new());
+    fn shares_hit_an_exact_count_in_every_block_without_a_period() {
+        assert_eq!(hits(0.0, 40), Vec::<usize>::new());
         assert_eq!(hits(1.0, 3), vec![1, 2, 3]);
-        assert_eq!(hits(0.25, 10), vec![4, 8]);
-        // No drift from floating point: a tenth hits exactly every tenth call.
-        assert_eq!(hits(0.1, 30), vec![10, 20, 30]);
-        assert_eq!(hits(0.5, 6), vec![2, 4, 6]);
+        for share in [0.1, 0.25, 0.5] {
+            let all = hits(share, 200);
+            for block in 0..10 {
+                let range = block * 20 + 1..=block * 20 + 20;
+                let count = all.iter().filter(|call| range.contains(*call)).count();
+                assert_eq!(
+                    count,
+                    (share * 20.0) as usize,
+                    "share {share}, block {block}"
+                );
+            }
+        }
+        // Half the calls, but not simply every second one.
+        let half = hits(0.5, 40);
+        assert_ne!(half, (1..=20).map(|n| n * 2).collect::<Vec<_>>());
+        assert_eq!(hits(0.5, 40), half, "the same run every time");
     }
 
     #[test]
@@ -233,18 +279,21 @@ mod tests {
             error_share: 1.0,
             ..FaultSettings::default()
         });
-        let codes: Vec<String> = (0..4)
+        let codes: Vec<String> = (0..ShareSchedule::BLOCK)
             .filter_map(|_| faults.inject("X"))
             .map(|error| error.code)
             .collect();
-        assert_eq!(
-            codes,
-            [
-                "InternalError",
-                "Throttling.User",
-                "InternalError",
-                "Throttling.User"
-            ]
+        // Every call fails; where both shares hit, it is throttling.
+        assert_eq!(codes.len(), ShareSchedule::BLOCK);
+        let throttled = codes
+            .iter()
+            .filter(|code| *code == "Throttling.User")
+            .count();
+        assert_eq!(throttled, ShareSchedule::BLOCK / 2);
+        assert!(
+            codes
+                .iter()
+                .all(|code| code == "Throttling.User" || code == "InternalError")
         );
     }
 

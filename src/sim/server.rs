@@ -2,6 +2,7 @@
 //! actions through signature checks and faults, answers in JSON, and logs it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -145,7 +146,24 @@ async fn api(
         request_id: &request_id,
     };
     calls::emit(&record.line());
-    simulator.world().calls.count(action, code);
+    let response_delay = {
+        let mut world = simulator.world();
+        world.calls.count(action, code);
+        let changed = outcome.is_ok()
+            && matches!(
+                action,
+                wire::ASSOCIATE_MACSEC_KEY | wire::DISASSOCIATE_MACSEC_KEY
+            );
+        if changed {
+            world.faults.response_delay()
+        } else {
+            Duration::ZERO
+        }
+    };
+    // The change is made and recorded; only the answer waits (see `responseDelayMs`).
+    if !response_delay.is_zero() {
+        tokio::time::sleep(response_delay).await;
+    }
     let mut response = match outcome {
         Ok(body) => (StatusCode::OK, axum::Json(body)).into_response(),
         Err(error) => error_response(&call, error, &request_id),
@@ -245,22 +263,20 @@ impl Simulator {
                 }
                 let now = Timestamp::now();
                 let window = world.faults.unstable_window();
-                let mutated = || {
-                    to_json(&RequestIdResponse {
-                        request_id: request_id.to_owned(),
-                    })
-                };
                 match action {
                     wire::ASSOCIATE_MACSEC_KEY => {
-                        vpc::associate(&mut world.circuits, &call.params, now, window)
-                            .and_then(|()| mutated())
+                        vpc::associate(&mut world.circuits, &call.params, now, window)?
                     }
                     wire::DISASSOCIATE_MACSEC_KEY => {
-                        vpc::disassociate(&mut world.circuits, &call.params, now, window)
-                            .and_then(|()| mutated())
+                        vpc::disassociate(&mut world.circuits, &call.params, now, window)?
                     }
-                    _ => to_json(&vpc::describe(&world.circuits, &call.params, request_id)?),
+                    _ => {
+                        return to_json(&vpc::describe(&world.circuits, &call.params, request_id)?);
+                    }
                 }
+                to_json(&RequestIdResponse {
+                    request_id: request_id.to_owned(),
+                })
             }
             _ => Err(ApiError::action_not_found(action)),
         }

@@ -18,6 +18,23 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Applies `crds/` to the control plane once per test binary, as a user would, and waits
+/// for the CRD to be Established.
+pub fn install_crd() {
+    static INSTALLED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let kubectl = control_plane().kubectl();
+        let crds = repo_root().join("crds");
+        kubectl.ok(&["apply", "-f", crds.to_str().expect("utf-8 path")]);
+        kubectl.ok(&[
+            "wait",
+            "--for=condition=Established",
+            "crd/macseckeybindings.macsec.expressconnect.io",
+            "--timeout=60s",
+        ]);
+    });
+}
+
 /// A namespace of its own for one test, on the shared control plane.
 pub struct TestNamespace {
     pub name: String,
@@ -49,4 +66,5 @@ impl TestNamespace {
         }
     }
 }
+pub mod operator;
 pub mod sim;

@@ -123,9 +123,53 @@ impl Sim {
     }
 }
 
+impl Sim {
+    /// The status of the key `ckn` on `circuit` as the simulator holds it; `None` when the
+    /// circuit has no such key.
+    pub fn key_status(&self, circuit: &str, ckn: &str) -> Option<String> {
+        let state = self.admin("GET", "/_sim/state", None);
+        let circuits = state["circuits"].as_array().cloned().unwrap_or_default();
+        let circuit = circuits
+            .iter()
+            .find(|c| c["physicalConnectionId"] == circuit)?;
+        let keys = circuit["keys"].as_array().cloned().unwrap_or_default();
+        let key = keys.iter().find(|k| {
+            k["ckn"]
+                .as_str()
+                .is_some_and(|c| c.eq_ignore_ascii_case(ckn))
+        })?;
+        key["status"].as_str().map(str::to_owned)
+    }
+
+    /// Calls of `action` the simulator served, whatever their result.
+    pub fn calls(&self, action: &str) -> u64 {
+        let calls = self.admin("GET", "/_sim/calls", None);
+        calls[action]
+            .as_object()
+            .map_or(0, |codes| codes.values().filter_map(|n| n.as_u64()).sum())
+    }
+
+    /// Replaces the fault settings (see the simulator's admin API).
+    pub fn set_faults(&self, faults: serde_json::Value) {
+        self.admin("PUT", "/_sim/faults", Some(faults));
+    }
+}
+
 impl Drop for Sim {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Keep the log of a failed test to read.
+        if std::thread::panicking() {
+            let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sim-logs");
+            let path = dir.join(format!(
+                "sim-{}-{}.log",
+                std::process::id(),
+                self.endpoint.rsplit(':').next().unwrap_or("0")
+            ));
+            if std::fs::create_dir_all(&dir).is_ok() && std::fs::write(&path, self.log()).is_ok() {
+                eprintln!("simulator log kept at {}", path.display());
+            }
+        }
     }
 }

@@ -1,0 +1,164 @@
+//! The operator's view of the cloud for one binding: observe the key, associate it,
+//! disassociate it. Each call waits for its rate-limit token first.
+
+use std::sync::Arc;
+
+use crate::cloud::wire::{self, PhysicalConnection};
+use crate::cloud::{AssociateKey, CloudError, VpcClient};
+use crate::credentials::Credentials;
+use crate::resource::MacsecKeyBindingSpec;
+use crate::secret::SecretString;
+
+use super::decide::Observed;
+use super::ratelimit::{Bucket, RateLimiter};
+
+/// What a read of the circuit told about one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    pub observed: Observed,
+    pub start_on: Option<String>,
+}
+
+/// The cloud, as the reconciler uses it.
+#[derive(Debug, Clone)]
+pub struct External {
+    pub vpc: VpcClient,
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl External {
+    async fn wait_turn(&self, credentials: &Credentials, region_id: &str, action: &'static str) {
+        let bucket = Bucket {
+            access_key_id: credentials.access_key_id.clone(),
+            region_id: region_id.to_owned(),
+            action,
+        };
+        self.limiter.acquire(bucket).await;
+    }
+
+    /// Reads the circuit and finds the key by its CKN (compared in upper case).
+    pub async fn observe(
+        &self,
+        credentials: &Credentials,
+        spec: &MacsecKeyBindingSpec,
+    ) -> Result<Observation, CloudError> {
+        self.wait_turn(
+            credentials,
+            &spec.region_id,
+            wire::DESCRIBE_PHYSICAL_CONNECTIONS,
+        )
+        .await;
+        let circuit = self
+            .vpc
+            .describe_physical_connection(
+                credentials,
+                &spec.region_id,
+                &spec.physical_connection_id,
+            )
+            .await?;
+        Ok(observation_of(circuit.as_ref(), &spec.ckn))
+    }
+
+    /// `AssociateMacSecKey` with the CAK; returns the RequestId.
+    pub async fn associate(
+        &self,
+        credentials: &Credentials,
+        spec: &MacsecKeyBindingSpec,
+        cak: &SecretString,
+    ) -> Result<String, CloudError> {
+        self.wait_turn(credentials, &spec.region_id, wire::ASSOCIATE_MACSEC_KEY)
+            .await;
+        let key = AssociateKey {
+            region_id: &spec.region_id,
+            physical_connection_id: &spec.physical_connection_id,
+            cipher_suite: spec.cipher_suite,
+            ckn: &spec.ckn,
+            cak,
+        };
+        self.vpc.associate_macsec_key(credentials, &key).await
+    }
+
+    /// `DisassociateMacSecKey`; returns the RequestId.
+    pub async fn disassociate(
+        &self,
+        credentials: &Credentials,
+        spec: &MacsecKeyBindingSpec,
+    ) -> Result<String, CloudError> {
+        self.wait_turn(credentials, &spec.region_id, wire::DISASSOCIATE_MACSEC_KEY)
+            .await;
+        self.vpc
+            .disassociate_macsec_key(
+                credentials,
+                &spec.region_id,
+                &spec.physical_connection_id,
+                &spec.ckn,
+            )
+            .await
+    }
+}
+
+/// The key with `ckn` on `circuit`, as an observation.
+pub fn observation_of(circuit: Option<&PhysicalConnection>, ckn: &str) -> Observation {
+    let Some(circuit) = circuit else {
+        return Observation {
+            observed: Observed::CircuitMissing,
+            start_on: None,
+        };
+    };
+    match circuit
+        .macsec_keys
+        .macsec_key
+        .iter()
+        .find(|key| key.ckn.eq_ignore_ascii_case(ckn))
+    {
+        Some(key) => Observation {
+            observed: Observed::Key {
+                status: key.status.clone(),
+            },
+            start_on: key.start_on.clone().filter(|s| !s.is_empty()),
+        },
+        None => Observation {
+            observed: Observed::KeyAbsent,
+            start_on: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::wire::{MacsecKey, MacsecKeys};
+
+    #[test]
+    fn keys_are_found_by_ckn_whatever_the_case() {
+        let circuit = PhysicalConnection {
+            physical_connection_id: "pc-a".into(),
+            status: "Enabled".into(),
+            macsec_keys: MacsecKeys {
+                macsec_key: vec![MacsecKey {
+                    ckn: "ABCDEF".into(),
+                    cak: Some(SecretString::new("00")),
+                    cipher_suite: "GCM-AES-128".into(),
+                    start_on: Some("2026-01-01T00:00:00Z".into()),
+                    status: "Associated".into(),
+                }],
+            },
+        };
+        let found = observation_of(Some(&circuit), "abcdef");
+        assert_eq!(
+            found.observed,
+            Observed::Key {
+                status: "Associated".into()
+            }
+        );
+        assert_eq!(found.start_on.as_deref(), Some("2026-01-01T00:00:00Z"));
+        assert_eq!(
+            observation_of(Some(&circuit), "abcd").observed,
+            Observed::KeyAbsent
+        );
+        assert_eq!(
+            observation_of(None, "abcdef").observed,
+            Observed::CircuitMissing
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! The controller: watches `MacsecKeyBinding` objects and reconciles each against the cloud.
+
+pub mod backoff;
+pub mod decide;
+pub mod external;
+pub mod peers;
+pub mod ratelimit;
+pub mod reconcile;
+pub mod status;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::runtime::controller::{self, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::utils::{PredicateConfig, WatchStreamExt};
+use kube::runtime::{reflector, watcher};
+use kube::{Api, Client, Resource};
+use std::hash::{Hash, Hasher};
+use tokio::sync::mpsc;
+
+use crate::cloud::{CloudError, VpcClient};
+use crate::credentials::{CredentialsError, DefaultChain};
+use crate::resource::MacsecKeyBinding;
+use backoff::Backoff;
+use external::External;
+use ratelimit::RateLimiter;
+use reconcile::{Context, error_policy, reconcile};
+
+/// What `macsec-operator run` needs, already checked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub vpc_endpoint: String,
+    pub cloud_timeout: Duration,
+    pub calls_per_second: f64,
+    pub resync: Duration,
+    pub concurrency: u16,
+    pub namespace: Option<String>,
+}
+
+/// Why the controller could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot connect to Kubernetes: {0}")]
+    Kubernetes(#[from] kube::Error),
+    #[error("Kubernetes configuration: {0}")]
+    KubeConfig(String),
+    #[error("credentials: {0}")]
+    Credentials(#[from] CredentialsError),
+    #[error("VPC endpoint: {0}")]
+    Endpoint(#[from] CloudError),
+    #[error("the MacsecKeyBinding CRD is not installed or not readable ({0}); apply crds/ first")]
+    CrdMissing(kube::Error),
+}
+
+/// Runs the controller until SIGTERM or SIGINT; in-flight reconciles finish first.
+pub async fn run(settings: Settings) -> Result<(), RunError> {
+    let client = Client::try_default()
+        .await
+        .map_err(|e| RunError::KubeConfig(e.to_string()))?;
+    run_with_client(client, settings).await
+}
+
+pub async fn run_with_client(client: Client, settings: Settings) -> Result<(), RunError> {
+    let chain = DefaultChain::from_env()?;
+    let vpc = VpcClient::new(settings.vpc_endpoint.clone(), settings.cloud_timeout)?;
+    let bindings: Api<MacsecKeyBinding> = match &settings.namespace {
+        Some(namespace) => Api::namespaced(client.clone(), namespace),
+        None => Api::all(client.clone()),
+    };
+    // Fail at start, with a clear line, rather than watch nothing.
+    bindings
+        .list(&kube::api::ListParams::default().limit(1))
+        .await
+        .map_err(RunError::CrdMissing)?;
+    tracing::info!(
+        credentials = chain.source_name(),
+        endpoint = %settings.vpc_endpoint,
+        namespace = settings.namespace.as_deref().unwrap_or("(all)"),
+        "starting the controller"
+    );
+
+    let instance = std::env::var("POD_NAME")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok());
+    let recorder = Recorder::new(
+        client.clone(),
+        Reporter {
+            controller: "macsec-operator".into(),
+            instance,
+        },
+    );
+    let (prompt, prompted) = mpsc::unbounded_channel();
+    let prompted = futures::stream::unfold(prompted, |mut rx| async move {
+        rx.recv().await.map(|r| (r, rx))
+    });
+
+    let (store, writer) = reflector::store();
+    let changes = watcher::watcher(bindings, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(intent, PredicateConfig::default());
+    let controller = Controller::for_stream(changes, store)
+        .with_config(controller::Config::default().concurrency(settings.concurrency));
+    let ctx = Arc::new(Context {
+        client,
+        external: External {
+            vpc,
+            limiter: Arc::new(RateLimiter::new(settings.calls_per_second)),
+        },
+        chain,
+        backoff: Backoff::default(),
+        store: controller.store(),
+        recorder,
+        resync: settings.resync,
+        prompt,
+    });
+    controller
+        .reconcile_on(prompted)
+        .graceful_shutdown_on(shutdown_signal())
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            match result {
+                Ok((object, _)) => tracing::debug!(binding = %object, "reconciled"),
+                Err(controller::Error::ReconcilerFailed(..)) => {} // logged by the error policy
+                Err(error) => tracing::warn!(%error, "controller"),
+            }
+        })
+        .await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// What a watch event must change to start a reconcile: everything but the status. The
+/// operator's own status writes then never trigger another pass, so a failing binding waits
+/// out its backoff instead of looping on its own updates. The finalizer, deletion and a
+/// person touching the object (an annotation) still do.
+fn intent(binding: &MacsecKeyBinding) -> Option<u64> {
+    let meta = binding.meta();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (
+        &meta.uid,
+        meta.generation,
+        &meta.finalizers,
+        &meta.annotations,
+        &meta.labels,
+    )
+        .hash(&mut hasher);
+    meta.deletion_timestamp
+        .as_ref()
+        .map(|t| t.0.as_second())
+        .hash(&mut hasher);
+    Some(hasher.finish())
+}
+
+/// Resolves on SIGTERM (what Kubernetes sends) or SIGINT.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    tracing::info!("stop requested: finishing in-flight reconciles");
+}

@@ -1,0 +1,99 @@
+//! Other bindings that share a circuit or a key with one binding: who owns a key when two
+//! bindings name it (the conflict rule), and whom to reconcile after the cloud switched
+//! keys on a circuit.
+
+use kube::ResourceExt;
+use kube::runtime::reflector::ObjectRef;
+
+use crate::resource::MacsecKeyBinding;
+
+fn same_circuit(a: &MacsecKeyBinding, b: &MacsecKeyBinding) -> bool {
+    a.spec.region_id == b.spec.region_id
+        && a.spec.physical_connection_id == b.spec.physical_connection_id
+}
+
+fn same_key(a: &MacsecKeyBinding, b: &MacsecKeyBinding) -> bool {
+    same_circuit(a, b) && a.spec.ckn.eq_ignore_ascii_case(&b.spec.ckn)
+}
+
+/// Orders bindings by age: creation time, then namespace and name, so that every replica
+/// and every pass agree on who is older.
+fn age_key(binding: &MacsecKeyBinding) -> (Option<jiff::Timestamp>, String, String) {
+    (
+        binding.creation_timestamp().map(|t| t.0),
+        binding.namespace().unwrap_or_default(),
+        binding.name_any(),
+    )
+}
+
+/// The older binding that owns the key `binding` names, when that is another one: then
+/// `binding` has lost the conflict and must never call the cloud.
+pub fn conflict_owner<'a>(
+    binding: &MacsecKeyBinding,
+    all: impl IntoIterator<Item = &'a MacsecKeyBinding>,
+) -> Option<&'a MacsecKeyBinding> {
+    let own = age_key(binding);
+    all.into_iter()
+        .filter(|other| same_key(binding, other) && other.uid() != binding.uid())
+        .filter(|other| age_key(other) < own)
+        .min_by_key(|other| age_key(other))
+}
+
+/// The other bindings on the same circuit, to reconcile after a mutating call there.
+pub fn circuit_siblings<'a>(
+    binding: &MacsecKeyBinding,
+    all: impl IntoIterator<Item = &'a MacsecKeyBinding>,
+) -> Vec<ObjectRef<MacsecKeyBinding>> {
+    all.into_iter()
+        .filter(|other| same_circuit(binding, other) && other.uid() != binding.uid())
+        .map(ObjectRef::from)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+    fn binding(name: &str, created: &str, circuit: &str, ckn: &str) -> MacsecKeyBinding {
+        let mut b: MacsecKeyBinding = serde_json::from_value(serde_json::json!({
+            "apiVersion": "macsec.expressconnect.io/v1alpha1",
+            "kind": "MacsecKeyBinding",
+            "metadata": {"name": name, "namespace": "ns", "uid": name},
+            "spec": {"regionId": "cn-hangzhou", "physicalConnectionId": circuit, "cipherSuite": "GCM-AES-128", "ckn": ckn}
+        }))
+        .expect("binding");
+        b.metadata.creation_timestamp = Some(Time(created.parse().expect("time")));
+        b
+    }
+
+    #[test]
+    fn the_older_binding_owns_the_key() {
+        let old = binding("old", "2026-01-01T00:00:00Z", "pc-a", "ABCD");
+        let young = binding("young", "2026-02-01T00:00:00Z", "pc-a", "abcd");
+        let other_key = binding("other", "2025-01-01T00:00:00Z", "pc-a", "FFFF");
+        let all = [old.clone(), young.clone(), other_key.clone()];
+        assert_eq!(
+            conflict_owner(&young, &all).map(|b| b.name_any()),
+            Some("old".into())
+        );
+        assert!(conflict_owner(&old, &all).is_none());
+        assert!(conflict_owner(&other_key, &all).is_none());
+        // Same creation second: the name decides, the same way everywhere.
+        let twin = binding("a-twin", "2026-01-01T00:00:00Z", "pc-a", "ABCD");
+        assert_eq!(
+            conflict_owner(&old, [&twin]).map(|b| b.name_any()),
+            Some("a-twin".into())
+        );
+    }
+
+    #[test]
+    fn siblings_share_the_circuit() {
+        let a = binding("a", "2026-01-01T00:00:00Z", "pc-a", "AAAA");
+        let b = binding("b", "2026-01-01T00:00:00Z", "pc-a", "BBBB");
+        let c = binding("c", "2026-01-01T00:00:00Z", "pc-other", "AAAA");
+        let siblings = circuit_siblings(&a, [&a, &b, &c]);
+        assert_eq!(siblings.len(), 1);
+        assert_eq!(siblings[0].name, "b");
+    }
+}

@@ -1,0 +1,546 @@
+//! One reconcile of one binding: settle the finalizer, gather credentials and the CAK, read
+//! the cloud, carry out the step `decide` chose, and report it in status and events.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::finalizer::{self, Event as FinalizerEvent};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::{Api, Resource, ResourceExt};
+use tokio::sync::mpsc;
+
+use super::backoff::{Backoff, jittered};
+use super::decide::{Observed, Phase, Step, decide, needs_cloud};
+use super::external::{External, Observation};
+use super::peers::{circuit_siblings, conflict_owner};
+use super::status::{Reason, Report, next_status};
+use crate::cloud::{CloudError, ErrorKind};
+use crate::credentials::{Credentials, CredentialsError, DefaultChain};
+use crate::resource::{DeletionPolicy, FINALIZER, MacsecKeyBinding, MacsecKeyBindingSpec};
+use crate::secret::SecretString;
+
+/// Field manager of the operator's status writes.
+const MANAGER: &str = "macsec-operator";
+/// How soon to look again at a key in a state the operator does not act on.
+const UNSETTLED_RECHECK: Duration = Duration::from_secs(5);
+/// Disassociations one deletion may make in one pass: `Delete` on an associated key takes
+/// two; the third read confirms.
+const MAX_CALLS_PER_DELETION: usize = 2;
+
+/// What every reconcile shares.
+pub struct Context {
+    pub client: kube::Client,
+    pub external: External,
+    pub chain: DefaultChain,
+    pub backoff: Backoff<ObjectRef<MacsecKeyBinding>>,
+    /// Every binding the controller watches, for the conflict rule and circuit siblings.
+    pub store: Store<MacsecKeyBinding>,
+    pub recorder: Recorder,
+    pub resync: Duration,
+    /// Bindings to reconcile promptly (siblings of a circuit that just changed).
+    pub prompt: mpsc::UnboundedSender<ObjectRef<MacsecKeyBinding>>,
+}
+
+/// Why a reconcile did not finish. The kind decides the retry delay; the reason goes to
+/// status and events.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    #[error("CAK Secret {secret}: {problem}")]
+    CakSecret { secret: String, problem: String },
+    #[error("deletion not yet confirmed: {0}")]
+    DeletionPending(String),
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("the binding has no namespace")]
+    NoNamespace,
+    #[error("{0}")]
+    Finalizer(#[source] Box<finalizer::Error<Error>>),
+}
+
+impl Error {
+    /// The innermost error, through the finalizer's wrapping.
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::Finalizer(inner) => match inner.as_ref() {
+                finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e.root(),
+                _ => self,
+            },
+            _ => self,
+        }
+    }
+
+    /// How to retry.
+    pub fn kind(&self) -> ErrorKind {
+        match self.root() {
+            Error::Cloud(e) => e.kind(),
+            Error::Credentials(e) => e.kind(),
+            Error::CakSecret { .. } => ErrorKind::Permanent,
+            Error::DeletionPending(_) => ErrorKind::KeyAbsent,
+            Error::Kube(_) | Error::Finalizer(_) => ErrorKind::Transient,
+            Error::NoNamespace => ErrorKind::Permanent,
+        }
+    }
+
+    /// The message for the `Synced` condition: like `Display`, without the parts that
+    /// differ between two failures of the same kind (the RequestId), so a repeated failure
+    /// rewrites nothing. Events carry the full text.
+    pub fn summary(&self) -> String {
+        match self.root() {
+            Error::Cloud(CloudError::Api {
+                action,
+                code,
+                message,
+                ..
+            }) => format!("{action}: {code}: {message}"),
+            root => root.to_string(),
+        }
+    }
+
+    /// The condition reason: the Alibaba error code, or a local one.
+    pub fn reason(&self) -> String {
+        match self.root() {
+            Error::Cloud(e) => e.code().to_owned(),
+            Error::Credentials(e) => e.reason().to_owned(),
+            Error::CakSecret { .. } => "CakSecretInvalid".to_owned(),
+            Error::DeletionPending(_) => "DeletionPending".to_owned(),
+            Error::Kube(_) | Error::Finalizer(_) => "KubernetesApiError".to_owned(),
+            Error::NoNamespace => "NoNamespace".to_owned(),
+        }
+    }
+}
+
+/// The controller's reconcile function.
+pub async fn reconcile(binding: Arc<MacsecKeyBinding>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let namespace = binding.namespace().ok_or(Error::NoNamespace)?;
+    let api: Api<MacsecKeyBinding> = Api::namespaced(ctx.client.clone(), &namespace);
+    let key = ObjectRef::from(binding.as_ref());
+    // The cache can lag behind a finalizer removal this operator just made: a deletion is
+    // carried out only on a fresh read, so a stale copy never touches the cloud again.
+    let binding = if binding.meta().deletion_timestamp.is_some() {
+        match api.get_opt(&binding.name_any()).await? {
+            Some(fresh) if fresh.uid() == binding.uid() => Arc::new(fresh),
+            _ => return Ok(Action::await_change()),
+        }
+    } else {
+        binding
+    };
+    let result = finalizer::finalizer(&api, FINALIZER, binding, |event| async {
+        match event {
+            FinalizerEvent::Apply(binding) => apply(&binding, &api, &ctx).await,
+            FinalizerEvent::Cleanup(binding) => cleanup(&binding, &api, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|e| Error::Finalizer(Box::new(e)));
+    if result.is_ok() {
+        ctx.backoff.reset(&key);
+    }
+    result
+}
+
+/// The controller's error policy: a growing delay per object, by the kind of failure.
+pub fn error_policy(binding: Arc<MacsecKeyBinding>, error: &Error, ctx: Arc<Context>) -> Action {
+    let delay = ctx
+        .backoff
+        .next_delay(&ObjectRef::from(binding.as_ref()), error.kind());
+    tracing::warn!(binding = %ObjectRef::from(binding.as_ref()), reason = %error.reason(), %error, retry_in = ?delay, "reconcile failed");
+    Action::requeue(delay)
+}
+
+async fn apply(
+    binding: &MacsecKeyBinding,
+    api: &Api<MacsecKeyBinding>,
+    ctx: &Context,
+) -> Result<Action, Error> {
+    let spec = &binding.spec;
+    if let Some(owner) = owner_if_lost(binding, ctx) {
+        let reason = Reason::new(
+            "Conflict",
+            format!("the older binding {owner} owns this key; this one makes no cloud call"),
+        );
+        let report = Report {
+            not_ready: Some(reason.clone()),
+            sync_error: Some(reason),
+            ..Report::default()
+        };
+        write_status(
+            binding,
+            api,
+            ctx,
+            &report,
+            Some(("Conflict", EventType::Warning)),
+        )
+        .await?;
+        return Ok(Action::requeue(jittered(ctx.resync)));
+    }
+    debug_assert!(needs_cloud(Phase::Apply, false));
+
+    let outcome = async {
+        let credentials = credentials_for(binding, ctx).await?;
+        // A bad CAK Secret is reported before any cloud call.
+        let cak = match &spec.cak_secret_ref {
+            Some(_) => Some(read_cak(binding, ctx).await?),
+            None => None,
+        };
+        let mut observation = ctx.external.observe(&credentials, spec).await?;
+        let mut request_id = None;
+        let step = decide(Phase::Apply, cak.is_some(), &observation.observed);
+        if let (Step::Associate, Some(cak)) = (step, &cak) {
+            let id = ctx.external.associate(&credentials, spec, cak).await?;
+            publish(
+                ctx,
+                binding,
+                EventType::Normal,
+                "Associated",
+                format!("AssociateMacSecKey succeeded (RequestId {id})"),
+            )
+            .await;
+            made_progress(binding, ctx);
+            request_id = Some(id);
+            prompt_siblings(binding, ctx);
+            observation = ctx.external.observe(&credentials, spec).await?;
+        }
+        Ok::<_, Error>((observation, request_id, step))
+    }
+    .await;
+
+    match outcome {
+        Ok((observation, request_id, step)) => {
+            let report = report_of(&observation, request_id, None);
+            let event = (observation.observed == Observed::CircuitMissing)
+                .then_some(("CircuitNotFound", EventType::Warning));
+            write_status(binding, api, ctx, &report, event).await?;
+            let settled = step != Step::WaitForKey;
+            Ok(Action::requeue(if settled {
+                jittered(ctx.resync)
+            } else {
+                UNSETTLED_RECHECK
+            }))
+        }
+        Err(error) => {
+            report_error(binding, api, ctx, &error).await?;
+            Err(error)
+        }
+    }
+}
+
+async fn cleanup(
+    binding: &MacsecKeyBinding,
+    api: &Api<MacsecKeyBinding>,
+    ctx: &Context,
+) -> Result<Action, Error> {
+    let spec = &binding.spec;
+    let phase = Phase::Delete(spec.deletion_policy);
+    let lost = owner_if_lost(binding, ctx);
+    if !needs_cloud(phase, lost.is_some()) {
+        let why = match lost {
+            Some(owner) => {
+                format!("released without a cloud call: the older binding {owner} owns this key")
+            }
+            None => "deletionPolicy Orphan: the key is left on the circuit as it is".to_owned(),
+        };
+        publish(ctx, binding, EventType::Normal, "Released", why).await;
+        return Ok(Action::await_change());
+    }
+
+    match delete_key(binding, spec, ctx).await {
+        Ok((observation, request_id)) => {
+            let report = report_of(&observation, request_id.clone(), None);
+            write_status(binding, api, ctx, &report, None).await?;
+            let what = match (&observation.observed, spec.deletion_policy) {
+                (Observed::CircuitMissing, _) => {
+                    publish(
+                        ctx,
+                        binding,
+                        EventType::Warning,
+                        "CircuitNotFound",
+                        "the circuit is gone: nothing left to remove".into(),
+                    )
+                    .await;
+                    None
+                }
+                (_, DeletionPolicy::Delete) => Some("the key is deleted from the circuit"),
+                _ => Some("the key is not associated on the circuit"),
+            };
+            if let Some(what) = what {
+                let id = request_id
+                    .map(|id| format!(" (RequestId {id})"))
+                    .unwrap_or_default();
+                publish(
+                    ctx,
+                    binding,
+                    EventType::Normal,
+                    "Released",
+                    format!("{what}{id}; removing the finalizer"),
+                )
+                .await;
+            }
+            Ok(Action::await_change())
+        }
+        Err((error, request_id)) => {
+            if let Some(id) = request_id {
+                let report = Report {
+                    request_id: Some(id),
+                    ..Report::default()
+                };
+                write_status(binding, api, ctx, &report, None).await?;
+            }
+            report_error(binding, api, ctx, &error).await?;
+            Err(error)
+        }
+    }
+}
+
+/// Carries out the deletion policy until the cloud confirms it. Returns the final
+/// observation, or the error with the RequestId of any call already made.
+async fn delete_key(
+    binding: &MacsecKeyBinding,
+    spec: &MacsecKeyBindingSpec,
+    ctx: &Context,
+) -> Result<(Observation, Option<String>), (Error, Option<String>)> {
+    let phase = Phase::Delete(spec.deletion_policy);
+    let credentials = credentials_for(binding, ctx).await.map_err(|e| (e, None))?;
+    let mut request_id = None;
+    let mut calls = 0;
+    loop {
+        let observation = ctx
+            .external
+            .observe(&credentials, spec)
+            .await
+            .map_err(|e| (e.into(), request_id.clone()))?;
+        match decide(phase, spec.cak_secret_ref.is_some(), &observation.observed) {
+            Step::Release => return Ok((observation, request_id)),
+            Step::Disassociate if calls < MAX_CALLS_PER_DELETION => {
+                calls += 1;
+                match ctx.external.disassociate(&credentials, spec).await {
+                    Ok(id) => {
+                        made_progress(binding, ctx);
+                        request_id = Some(id);
+                    }
+                    // The key went between the read and the call: what deletion wanted;
+                    // the next read confirms it.
+                    Err(e) if e.kind() == ErrorKind::KeyAbsent => {}
+                    // The circuit is gone: nothing is left on its port.
+                    Err(e) if e.kind() == ErrorKind::CircuitNotFound => {
+                        let gone = Observation {
+                            observed: Observed::CircuitMissing,
+                            start_on: None,
+                        };
+                        return Ok((gone, request_id));
+                    }
+                    Err(e) => return Err((e.into(), request_id)),
+                }
+                prompt_siblings(binding, ctx);
+            }
+            _ => {
+                let status = observation
+                    .observed
+                    .key_status()
+                    .unwrap_or("unknown")
+                    .to_owned();
+                return Err((
+                    Error::DeletionPending(format!("the key is {status}; waiting for the cloud")),
+                    request_id,
+                ));
+            }
+        }
+    }
+}
+
+/// A mutating call succeeded: whatever fails next starts its backoff afresh, so a busy
+/// cloud slows a binding down without stalling work that is moving.
+fn made_progress(binding: &MacsecKeyBinding, ctx: &Context) {
+    ctx.backoff.reset(&ObjectRef::from(binding));
+}
+
+fn owner_if_lost(binding: &MacsecKeyBinding, ctx: &Context) -> Option<String> {
+    let all = ctx.store.state();
+    conflict_owner(binding, all.iter().map(|b| b.as_ref())).map(|owner| {
+        format!(
+            "{}/{}",
+            owner.namespace().unwrap_or_default(),
+            owner.name_any()
+        )
+    })
+}
+
+/// After a mutating call, the cloud may have switched keys on the circuit: the other
+/// bindings there must look again now rather than at their next resync.
+fn prompt_siblings(binding: &MacsecKeyBinding, ctx: &Context) {
+    let all = ctx.store.state();
+    for sibling in circuit_siblings(binding, all.iter().map(|b| b.as_ref())) {
+        let _ = ctx.prompt.send(sibling);
+    }
+}
+
+async fn credentials_for(binding: &MacsecKeyBinding, ctx: &Context) -> Result<Credentials, Error> {
+    let Some(reference) = &binding.spec.credentials_secret_ref else {
+        return Ok(ctx.chain.credentials().await?);
+    };
+    let data = read_secret(binding, ctx, &reference.name)
+        .await?
+        .ok_or_else(|| {
+            CredentialsError::Missing(format!(
+                "Secret {} not found in the binding's namespace",
+                reference.name
+            ))
+        })?;
+    Ok(Credentials::from_secret_data(&reference.name, &data)?)
+}
+
+async fn read_cak(binding: &MacsecKeyBinding, ctx: &Context) -> Result<SecretString, Error> {
+    let Some(reference) = &binding.spec.cak_secret_ref else {
+        return Err(Error::CakSecret {
+            secret: String::new(),
+            problem: "no cakSecretRef".into(),
+        });
+    };
+    let invalid = |problem: &str| Error::CakSecret {
+        secret: reference.name.clone(),
+        problem: problem.to_owned(),
+    };
+    let data = read_secret(binding, ctx, &reference.name)
+        .await?
+        .ok_or_else(|| invalid("not found in the binding's namespace"))?;
+    let bytes = data
+        .get(&reference.key)
+        .ok_or_else(|| invalid(&format!("has no key {:?}", reference.key)))?;
+    let cak = std::str::from_utf8(bytes)
+        .map_err(|_| invalid("the CAK is not text"))?
+        .trim();
+    if !binding.spec.cipher_suite.accepts_key_material(cak) {
+        return Err(invalid(&format!(
+            "the CAK must be {} hex characters for {}",
+            binding.spec.cipher_suite.key_hex_len(),
+            binding.spec.cipher_suite
+        )));
+    }
+    Ok(SecretString::new(cak))
+}
+
+/// A Secret in the binding's own namespace (never another), `None` when absent.
+async fn read_secret(
+    binding: &MacsecKeyBinding,
+    ctx: &Context,
+    name: &str,
+) -> Result<Option<HashMap<String, Vec<u8>>>, Error> {
+    let namespace = binding.namespace().ok_or(Error::NoNamespace)?;
+    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
+    let secret = secrets.get_opt(name).await?;
+    Ok(secret.map(|s| {
+        s.data
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .collect()
+    }))
+}
+
+fn report_of(
+    observation: &Observation,
+    request_id: Option<String>,
+    sync_error: Option<Reason>,
+) -> Report {
+    let not_ready = (observation.observed == Observed::CircuitMissing).then(|| {
+        Reason::new(
+            "CircuitNotFound",
+            "the circuit does not exist in this region",
+        )
+    });
+    Report {
+        key_status: observation.observed.key_status().map(str::to_owned),
+        start_on: observation.start_on.clone(),
+        request_id,
+        not_ready,
+        sync_error,
+    }
+}
+
+/// Records a failed reconcile in status (`Synced=False` with the reason) and as a Warning
+/// event, which the recorder folds into a series when it repeats.
+async fn report_error(
+    binding: &MacsecKeyBinding,
+    api: &Api<MacsecKeyBinding>,
+    ctx: &Context,
+    error: &Error,
+) -> Result<(), Error> {
+    let reason = error.reason();
+    let report = Report {
+        sync_error: Some(Reason::new(reason.clone(), error.summary())),
+        ..Report::default()
+    };
+    write_status(binding, api, ctx, &report, None).await?;
+    publish(ctx, binding, EventType::Warning, &reason, error.to_string()).await;
+    Ok(())
+}
+
+/// Writes the status `report` leads to, only when it differs from the current one; then,
+/// when `event` is given, publishes it (so a repeated state does not repeat its event).
+async fn write_status(
+    binding: &MacsecKeyBinding,
+    api: &Api<MacsecKeyBinding>,
+    ctx: &Context,
+    report: &Report,
+    event: Option<(&str, EventType)>,
+) -> Result<(), Error> {
+    let now = Time(jiff::Timestamp::now());
+    let next = next_status(
+        binding.status.as_ref(),
+        binding.meta().generation,
+        report,
+        now,
+    );
+    if binding.status.as_ref() == Some(&next) {
+        return Ok(());
+    }
+    let patch = serde_json::json!({ "status": next });
+    api.patch_status(
+        &binding.name_any(),
+        &PatchParams {
+            field_manager: Some(MANAGER.to_owned()),
+            ..PatchParams::default()
+        },
+        &Patch::Merge(&patch),
+    )
+    .await?;
+    if let Some((reason, kind)) = event {
+        let message = super::status::condition(&next, super::status::READY)
+            .map(|c| c.message.clone())
+            .unwrap_or_default();
+        publish(ctx, binding, kind, reason, message).await;
+    }
+    Ok(())
+}
+
+async fn publish(
+    ctx: &Context,
+    binding: &MacsecKeyBinding,
+    type_: EventType,
+    reason: &str,
+    note: String,
+) {
+    let event = Event {
+        type_,
+        reason: reason
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+            .take(128)
+            .collect(),
+        note: Some(note.chars().take(1000).collect()),
+        action: "Reconcile".to_owned(),
+        secondary: None,
+    };
+    if let Err(error) = ctx.recorder.publish(&event, &binding.object_ref(&())).await {
+        tracing::warn!(%error, "cannot publish an event");
+    }
+}

@@ -1,0 +1,721 @@
+//! The operator end to end: a real control plane, the simulator, and `macsec-operator run`
+//! as its own process, driven with kubectl as a user would.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::operator::Operator;
+use support::sim::{ACCESS_KEY_SECRET, CIRCUIT, REGION, SEEDED_CAK, SEEDED_CKN, Sim, default_seed};
+use support::{TestNamespace, control_plane, install_crd, wait_until};
+
+const WAIT: Duration = Duration::from_secs(60);
+const CKN_B: &str = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+const CAK_B: &str = "B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0";
+const CKN_NEW: &str = "aaaabbbbccccdddd0000111122223333";
+const CAK_NEW: &str = "1234123412341234abcdabcdabcdabcd";
+
+/// A namespace, a simulator and an operator watching that namespace alone.
+struct World {
+    ns: TestNamespace,
+    sim: Sim,
+    operator: Operator,
+}
+
+impl World {
+    fn new(test: &str, seed: &str, sim_flags: &[&str], operator_flags: &[&str]) -> World {
+        install_crd();
+        let ns = TestNamespace::new(test);
+        let sim = Sim::start(seed, sim_flags);
+        let operator = Operator::start(control_plane(), &sim, &ns.name, operator_flags);
+        World { ns, sim, operator }
+    }
+
+    fn apply(&self, yaml: &str) {
+        self.ns.kubectl.apply(yaml);
+    }
+
+    fn binding(&self, name: &str) -> Option<Value> {
+        let out = self.ns.kubectl.run(&["get", "mkb", name, "-o", "json"]);
+        if out.success {
+            serde_json::from_str(&out.stdout).ok()
+        } else {
+            None
+        }
+    }
+
+    /// Waits until the binding's status satisfies `check`; returns the binding.
+    fn wait_status(&self, name: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        wait_until(&format!("{name}: {what}"), WAIT, || {
+            match self.binding(name) {
+                Some(b) if check(&b) => Ok(b),
+                Some(b) => Err(format!(
+                    "{}\noperator log:\n{}",
+                    b["status"],
+                    tail(&self.operator.log())
+                )),
+                None => Err("not found".into()),
+            }
+        })
+    }
+
+    fn wait_gone(&self, name: &str) {
+        wait_until(&format!("{name} to be gone"), WAIT, || {
+            match self.binding(name) {
+                None => Ok(()),
+                Some(b) => Err(format!("{}\n{}", b["status"], tail(&self.operator.log()))),
+            }
+        });
+    }
+
+    fn delete(&self, name: &str) {
+        self.ns.kubectl.ok(&["delete", "mkb", name, "--wait=false"]);
+    }
+
+    fn events(&self) -> String {
+        self.ns.kubectl.ok(&["get", "events", "-o", "json"])
+    }
+}
+
+fn tail(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(15)..].join("\n")
+}
+
+fn condition<'a>(binding: &'a Value, kind: &str) -> Option<&'a Value> {
+    binding["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == kind)
+}
+
+fn condition_is(binding: &Value, kind: &str, status: &str, reason: &str) -> bool {
+    condition(binding, kind).is_some_and(|c| c["status"] == status && c["reason"] == reason)
+}
+
+fn key_status_is(binding: &Value, status: &str) -> bool {
+    binding["status"]["keyStatus"] == status
+}
+
+fn binding_yaml(name: &str, ckn: &str, cak_secret: Option<&str>, policy: &str) -> String {
+    let cak = cak_secret
+        .map(|s| format!("  cakSecretRef:\n    name: {s}\n"))
+        .unwrap_or_default();
+    format!(
+        "apiVersion: macsec.expressconnect.io/v1alpha1\nkind: MacsecKeyBinding\nmetadata:\n  name: {name}\nspec:\n  regionId: {REGION}\n  physicalConnectionId: {CIRCUIT}\n  cipherSuite: GCM-AES-128\n  ckn: {ckn}\n  deletionPolicy: {policy}\n{cak}"
+    )
+}
+
+fn cak_secret_yaml(name: &str, cak: &str) -> String {
+    format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\nstringData:\n  cak: {cak}\n")
+}
+
+/// The default seed plus a second, disassociated key B activated earlier than the first.
+fn seed_with_key_b() -> String {
+    format!(
+        "{}      - ckn: {CKN_B}\n        cak: {CAK_B}\n        cipherSuite: GCM-AES-128\n        status: Disassociated\n        startOn: \"2025-06-01T00:00:00Z\"\n",
+        default_seed()
+    )
+}
+
+/// No secret reaches the operator's log, the events, the status or the simulator's log.
+fn assert_no_secrets(world: &World) {
+    let status = world.ns.kubectl.ok(&["get", "mkb", "-o", "json"]);
+    for (what, text) in [
+        ("operator log", world.operator.log()),
+        ("events", world.events()),
+        ("status", status),
+        ("simulator log", world.sim.log()),
+    ] {
+        for secret in [
+            ACCESS_KEY_SECRET,
+            SEEDED_CAK,
+            CAK_B,
+            CAK_NEW,
+            &CAK_NEW.to_ascii_uppercase(),
+        ] {
+            assert!(!text.contains(secret), "a secret appears in the {what}");
+        }
+    }
+}
+
+#[test]
+fn a_binding_with_a_cak_secret_associates_its_key_and_becomes_ready() {
+    let world = World::new("create-with-cak", &default_seed(), &[], &[]);
+    world.apply(&cak_secret_yaml("new-cak", CAK_NEW));
+    world.apply(&binding_yaml(
+        "new-key",
+        CKN_NEW,
+        Some("new-cak"),
+        "Disassociate",
+    ));
+    world.ns.kubectl.ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "mkb/new-key",
+        "--timeout=60s",
+    ]);
+
+    let binding = world.binding("new-key").expect("binding");
+    assert!(
+        key_status_is(&binding, "Associated"),
+        "{}",
+        binding["status"]
+    );
+    assert!(
+        condition_is(&binding, "Synced", "True", "ReconcileSuccess"),
+        "{}",
+        binding["status"]
+    );
+    assert_eq!(
+        binding["status"]["observedGeneration"],
+        binding["metadata"]["generation"]
+    );
+    assert!(
+        binding["status"]["lastRequestId"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
+    );
+    assert!(binding["status"]["startOn"].as_str().is_some());
+    assert_eq!(
+        binding["metadata"]["finalizers"],
+        json!(["macsec.expressconnect.io/disassociate-key"])
+    );
+    assert_eq!(
+        world.sim.key_status(CIRCUIT, CKN_NEW).as_deref(),
+        Some("Associated")
+    );
+    assert_eq!(
+        world.sim.key_status(CIRCUIT, SEEDED_CKN).as_deref(),
+        Some("Disassociated")
+    );
+    assert_eq!(world.sim.calls("AssociateMacSecKey"), 1);
+
+    let table = world
+        .ns
+        .kubectl
+        .ok(&["get", "mkb", "new-key", "--no-headers"]);
+    assert!(
+        table.contains("Associated") && table.contains("True"),
+        "{table}"
+    );
+    assert!(world.events().contains("AssociateMacSecKey succeeded"));
+
+    // A quiet object costs no writes: the status stays exactly as it is.
+    let version = binding["metadata"]["resourceVersion"].clone();
+    let quiet = world.ns.kubectl.ok(&[
+        "get",
+        "mkb",
+        "new-key",
+        "-o",
+        "jsonpath={.metadata.resourceVersion}",
+    ]);
+    assert_eq!(json!(quiet), version);
+    assert_no_secrets(&world);
+}
+
+#[test]
+fn a_binding_without_a_secret_adopts_the_existing_key() {
+    let world = World::new("adopt", &default_seed(), &[], &[]);
+    world.apply(&binding_yaml("adopted", SEEDED_CKN, None, "Disassociate"));
+    let binding = world.wait_status("adopted", "Ready", |b| {
+        condition_is(b, "Ready", "True", "Associated")
+    });
+    assert!(key_status_is(&binding, "Associated"));
+    assert_eq!(
+        world.sim.calls("AssociateMacSecKey"),
+        0,
+        "adoption only observes"
+    );
+
+    // A key that is not on the circuit is reported Absent, and nothing is associated.
+    world.apply(&binding_yaml("absent", CKN_NEW, None, "Disassociate"));
+    world.wait_status("absent", "Absent", |b| {
+        key_status_is(b, "Absent") && condition_is(b, "Ready", "False", "Absent")
+    });
+    assert_eq!(world.sim.calls("AssociateMacSecKey"), 0);
+}
+
+#[test]
+fn deleting_an_associated_key_disassociates_it_and_the_sibling_follows() {
+    let world = World::new("delete-associated", &seed_with_key_b(), &[], &[]);
+    world.apply(&binding_yaml("key-a", SEEDED_CKN, None, "Disassociate"));
+    world.apply(&binding_yaml("key-b", CKN_B, None, "Disassociate"));
+    world.wait_status("key-a", "Associated", |b| key_status_is(b, "Associated"));
+    world.wait_status("key-b", "Disassociated", |b| {
+        key_status_is(b, "Disassociated")
+    });
+
+    world.delete("key-a");
+    world.wait_gone("key-a");
+    assert_eq!(
+        world.sim.key_status(CIRCUIT, SEEDED_CKN).as_deref(),
+        Some("Disassociated"),
+        "kept, not deleted"
+    );
+    assert_eq!(
+        world.sim.key_status(CIRCUIT, CKN_B).as_deref(),
+        Some("Associated"),
+        "the cloud switched keys"
+    );
+    assert_eq!(world.sim.calls("DisassociateMacSecKey"), 1);
+    // The operator resyncs every 10 minutes: only the prompt sibling reconcile can show this.
+    world.wait_status("key-b", "the sibling to show Associated", |b| {
+        key_status_is(b, "Associated")
+    });
+    assert_no_secrets(&world);
+}
+
+#[test]
+fn deleting_a_disassociated_key_makes_no_call() {
+    let world = World::new("delete-disassociated", &seed_with_key_b(), &[], &[]);
+    world.apply(&binding_yaml("key-b", CKN_B, None, "Disassociate"));
+    world.wait_status("key-b", "Disassociated", |b| {
+        key_status_is(b, "Disassociated")
+    });
+    world.delete("key-b");
+    world.wait_gone("key-b");
+    assert_eq!(
+        world.sim.calls("DisassociateMacSecKey"),
+        0,
+        "a second call would delete the key"
+    );
+    assert_eq!(
+        world.sim.key_status(CIRCUIT, CKN_B).as_deref(),
+        Some("Disassociated")
+    );
+}
+
+#[test]
+fn the_delete_policy_removes_the_key_in_two_calls() {
+    let world = World::new("delete-policy", &seed_with_key_b(), &[], &[]);
+    world.apply(&binding_yaml("key-a", SEEDED_CKN, None, "Delete"));
+    world.wait_status("key-a", "Associated", |b| key_status_is(b, "Associated"));
+    world.delete("key-a");
+    world.wait_gone("key-a");
+    assert_eq!(
+        world.sim.key_status(CIRCUIT, SEEDED_CKN),
+        None,
+        "the key is gone from the circuit"
+    );
+    assert_eq!(world.sim.calls("DisassociateMacSecKey"), 2);
+}
+
+#[test]
+fn the_orphan_policy_leaves_the_cloud_alone() {
+    let world = World::new("orphan", &default_seed(), &[], &[]);
+    world.apply(&binding_yaml("key-a", SEEDED_CKN, None, "Orphan"));
+    world.wait_status("key-a", "Associated", |b| key_status_is(b, "Associated"));
+    world.delete("key-a");
+    world.wait_gone("key-a");
+    assert_eq!(world.sim.calls("DisassociateMacSecKey"), 0);
+    assert_eq!(
+        world.sim.key_status(CIRCUIT, SEEDED_CKN).as_deref(),
+        Some("Associated")
+    );
+}
+
+/// Each cloud error during deletion keeps the finalizer, shows the code in status and a
+/// Warning event, and the deletion completes once the fault clears.
+#[test]
+fn cloud_errors_hold_the_finalizer_until_they_clear() {
+    let world = World::new("errors-delete", &seed_with_key_b(), &[], &[]);
+    let cases: &[(&str, u16)] = &[
+        ("IncorrectStatus.PconnMacsec", 400),
+        ("IncorrectStatus.PhysicalConnection", 400),
+        ("IllegalParam.Ckn", 400),
+        ("Throttling.User", 400),
+        ("SignatureDoesNotMatch", 400),
+        ("InvalidAccessKeyId.Inactive", 400),
+        ("InternalError", 500),
+    ];
+    for (code, http_status) in cases {
+        let name = format!("err-{}", code.to_ascii_lowercase().replace('.', "-"));
+        world.apply(
+            &binding_yaml(&name, SEEDED_CKN, None, "Disassociate")
+                .replace("deletionPolicy: Disassociate", "deletionPolicy: Orphan"),
+        );
+        world.wait_status(&name, "observed", |b| key_status_is(b, "Associated"));
+        // Switch to Disassociate (the policy is mutable), fail every disassociation, delete.
+        world.ns.kubectl.ok(&[
+            "patch",
+            "mkb",
+            &name,
+            "--type",
+            "merge",
+            "-p",
+            r#"{"spec":{"deletionPolicy":"Disassociate"}}"#,
+        ]);
+        world.sim.set_faults(json!({"forcedErrors": [{"action": "DisassociateMacSecKey", "code": code, "httpStatus": http_status, "count": 1000}]}));
+        world.delete(&name);
+        let held = world.wait_status(&name, &format!("Synced=False {code}"), |b| {
+            condition_is(b, "Synced", "False", code)
+        });
+        assert!(held["metadata"]["deletionTimestamp"].is_string());
+        assert_eq!(
+            held["metadata"]["finalizers"],
+            json!(["macsec.expressconnect.io/disassociate-key"])
+        );
+        wait_until(&format!("a Warning event for {code}"), WAIT, || {
+            let events = world.events();
+            if events.contains("Warning") && events.contains(code) {
+                Ok(())
+            } else {
+                Err("no event yet".to_string())
+            }
+        });
+        world.sim.set_faults(json!({}));
+        // A slow retry is due much later; a person who fixed the cause touches the object.
+        world.ns.kubectl.ok(&[
+            "annotate",
+            "mkb",
+            &name,
+            "--overwrite",
+            &format!("retry={code}"),
+        ]);
+        world.wait_gone(&name);
+        assert_eq!(
+            world.sim.key_status(CIRCUIT, SEEDED_CKN).as_deref(),
+            Some("Disassociated"),
+            "{code}"
+        );
+        // Put the key back for the next case.
+        world.sim.set_faults(json!({}));
+        reassociate_seeded_key(&world);
+    }
+    assert_no_secrets(&world);
+}
+
+/// Re-associates the seeded key through the API, as a network engineer would.
+fn reassociate_seeded_key(world: &World) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let vpc = macsec_operator::cloud::VpcClient::new(
+            world.sim.endpoint.clone(),
+            Duration::from_secs(5),
+        )
+        .expect("client");
+        let creds = sim_credentials();
+        let cak = macsec_operator::secret::SecretString::new(SEEDED_CAK);
+        let key = macsec_operator::cloud::AssociateKey {
+            region_id: REGION,
+            physical_connection_id: CIRCUIT,
+            cipher_suite: macsec_operator::resource::CipherSuite::GcmAes128,
+            ckn: SEEDED_CKN,
+            cak: &cak,
+        };
+        vpc.associate_macsec_key(&creds, &key)
+            .await
+            .expect("re-associate");
+    });
+}
+
+fn sim_credentials() -> macsec_operator::credentials::Credentials {
+    macsec_operator::credentials::Credentials {
+        access_key_id: support::sim::ACCESS_KEY_ID.into(),
+        access_key_secret: macsec_operator::secret::SecretString::new(ACCESS_KEY_SECRET),
+        security_token: None,
+    }
+}
+
+#[test]
+fn apply_side_errors_are_reported_in_status() {
+    let world = World::new("errors-apply", &default_seed(), &[], &[]);
+    // A circuit that does not exist.
+    world.apply(
+        &binding_yaml("no-circuit", CKN_NEW, None, "Disassociate")
+            .replace(CIRCUIT, "pc-nosuchcircuit"),
+    );
+    world.wait_status("no-circuit", "CircuitNotFound", |b| {
+        condition_is(b, "Ready", "False", "CircuitNotFound")
+    });
+    // A CAK Secret that is missing, then one that is malformed: no cloud call.
+    world.apply(&binding_yaml(
+        "no-cak",
+        CKN_NEW,
+        Some("missing-cak"),
+        "Disassociate",
+    ));
+    world.wait_status("no-cak", "CakSecretInvalid", |b| {
+        condition_is(b, "Synced", "False", "CakSecretInvalid")
+    });
+    world.apply(&cak_secret_yaml("short-cak", "ABCD"));
+    world.apply(&binding_yaml(
+        "bad-cak",
+        CKN_B,
+        Some("short-cak"),
+        "Disassociate",
+    ));
+    world.wait_status("bad-cak", "CakSecretInvalid", |b| {
+        condition_is(b, "Synced", "False", "CakSecretInvalid")
+    });
+    assert_eq!(world.sim.calls("AssociateMacSecKey"), 0);
+    // Credentials named but missing; then present but wrong.
+    // (Each binding names a key of its own: two for one key would be a conflict.)
+    let with_creds = |name: &str, ckn: &str, secret: &str| {
+        format!(
+            "{}  credentialsSecretRef:\n    name: {secret}\n",
+            binding_yaml(name, ckn, None, "Orphan")
+        )
+    };
+    world.apply(&with_creds("no-creds", &"C".repeat(32), "nothing-here"));
+    world.wait_status("no-creds", "CredentialsMissing", |b| {
+        condition_is(b, "Synced", "False", "CredentialsMissing")
+    });
+    world.apply("apiVersion: v1\nkind: Secret\nmetadata:\n  name: wrong-creds\nstringData:\n  accessKeyId: LTAI5tSimExampleKeyId\n  accessKeySecret: not-the-right-secret\n");
+    world.apply(&with_creds("wrong-creds", &"D".repeat(32), "wrong-creds"));
+    world.wait_status("wrong-creds", "SignatureDoesNotMatch", |b| {
+        condition_is(b, "Synced", "False", "SignatureDoesNotMatch")
+    });
+    // Throttling on reads shows its code too, and clears by itself.
+    world.sim.set_faults(json!({"forcedErrors": [{"action": "DescribePhysicalConnections", "code": "Throttling.User", "count": 2}]}));
+    world.apply(&binding_yaml("throttled", SEEDED_CKN, None, "Orphan"));
+    world.wait_status("throttled", "Ready after throttling", |b| {
+        condition_is(b, "Ready", "True", "Associated")
+    });
+    assert_no_secrets(&world);
+}
+
+#[test]
+fn the_younger_of_two_bindings_for_one_key_is_a_conflict_and_deleting_it_calls_nothing() {
+    let world = World::new("conflict", &default_seed(), &[], &[]);
+    world.apply(&binding_yaml("older", SEEDED_CKN, None, "Disassociate"));
+    world.wait_status("older", "Ready", |b| {
+        condition_is(b, "Ready", "True", "Associated")
+    });
+    // Creation times have one-second resolution: make sure the second one is younger.
+    let first = world.binding("older").expect("older")["metadata"]["creationTimestamp"].clone();
+    wait_until("a new second", Duration::from_secs(3), || {
+        let now = jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        if json!(now) != first {
+            Ok(())
+        } else {
+            Err(now)
+        }
+    });
+    world.apply(&binding_yaml(
+        "younger",
+        &SEEDED_CKN.to_ascii_lowercase(),
+        None,
+        "Disassociate",
+    ));
+    world.wait_status("younger", "Conflict", |b| {
+        condition_is(b, "Ready", "False", "Conflict")
+    });
+    let calls_before = world.sim.calls("DescribePhysicalConnections");
+    world.delete("younger");
+    world.wait_gone("younger");
+    assert_eq!(
+        world.sim.calls("DisassociateMacSecKey"),
+        0,
+        "the loser never calls the cloud"
+    );
+    assert_eq!(
+        world.sim.calls("DescribePhysicalConnections"),
+        calls_before,
+        "not even to read"
+    );
+    assert_eq!(
+        world.sim.key_status(CIRCUIT, SEEDED_CKN).as_deref(),
+        Some("Associated")
+    );
+}
+
+#[test]
+fn drift_made_outside_kubernetes_shows_after_a_resync() {
+    let world = World::new("drift", &seed_with_key_b(), &[], &["--resync", "2s"]);
+    world.apply(&binding_yaml("key-a", SEEDED_CKN, None, "Disassociate"));
+    let settled = world.wait_status("key-a", "Associated", |b| key_status_is(b, "Associated"));
+    // Resyncs that find nothing new write nothing: the object's version stays put.
+    let reads = world.sim.calls("DescribePhysicalConnections");
+    wait_until("two more resyncs", WAIT, || {
+        let now = world.sim.calls("DescribePhysicalConnections");
+        if now >= reads + 2 {
+            Ok(())
+        } else {
+            Err(format!("{now} reads"))
+        }
+    });
+    let after = world.binding("key-a").expect("binding");
+    assert_eq!(
+        after["metadata"]["resourceVersion"], settled["metadata"]["resourceVersion"],
+        "a quiet resync wrote"
+    );
+    // Someone disassociates the key with the console or the CLI.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let vpc = macsec_operator::cloud::VpcClient::new(
+            world.sim.endpoint.clone(),
+            Duration::from_secs(5),
+        )
+        .expect("client");
+        vpc.disassociate_macsec_key(&sim_credentials(), REGION, CIRCUIT, SEEDED_CKN)
+            .await
+            .expect("disassociate");
+    });
+    world.wait_status("key-a", "the drift to show", |b| {
+        key_status_is(b, "Disassociated") && condition_is(b, "Ready", "False", "Disassociated")
+    });
+}
+
+/// SIGKILL after the cloud changed the key but before the finalizer went: after a restart
+/// the operator converges without a second, deleting call.
+#[test]
+fn a_killed_operator_converges_after_restart_without_deleting_a_kept_key() {
+    let mut world = World::new("sigkill", &seed_with_key_b(), &[], &[]);
+    world.apply(&binding_yaml("key-a", SEEDED_CKN, None, "Disassociate"));
+    world.wait_status("key-a", "Associated", |b| key_status_is(b, "Associated"));
+    // The cloud does the work but holds its answer back.
+    world.sim.set_faults(json!({"responseDelayMs": 60000}));
+    world.delete("key-a");
+    wait_until("the cloud to disassociate the key", WAIT, || {
+        match world.sim.key_status(CIRCUIT, SEEDED_CKN) {
+            Some(s) if s == "Disassociated" => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    world.operator.kill();
+    let binding = world
+        .binding("key-a")
+        .expect("still there: the finalizer holds it");
+    assert_eq!(
+        binding["metadata"]["finalizers"],
+        json!(["macsec.expressconnect.io/disassociate-key"])
+    );
+
+    world.sim.set_faults(json!({}));
+    world.operator.restart();
+    world.wait_gone("key-a");
+    assert_eq!(
+        world.sim.calls("DisassociateMacSecKey"),
+        1,
+        "no second call: it would delete the key"
+    );
+    assert_eq!(
+        world.sim.key_status(CIRCUIT, SEEDED_CKN).as_deref(),
+        Some("Disassociated")
+    );
+    assert_eq!(
+        world.sim.key_status(CIRCUIT, CKN_B).as_deref(),
+        Some("Associated"),
+        "no key left unassociated"
+    );
+}
+
+/// Fifty bindings, on fifty circuits, with half of all cloud calls throttled.
+#[test]
+fn fifty_bindings_converge_under_throttling_with_bounded_calls() {
+    const N: usize = 50;
+    let mut seed = format!(
+        "accessKeys:\n  - id: {}\n    secret: {ACCESS_KEY_SECRET}\ncircuits:\n",
+        support::sim::ACCESS_KEY_ID
+    );
+    for i in 0..N {
+        seed.push_str(&format!(
+            "  - regionId: {REGION}\n    physicalConnectionId: pc-load{i:03}\n    status: Enabled\n"
+        ));
+    }
+    let world = World::new(
+        "fifty",
+        &seed,
+        &["--throttle-share", "0.5"],
+        &["--concurrency", "8", "--rate-limit", "20"],
+    );
+    world.apply(&cak_secret_yaml("shared-cak", CAK_NEW));
+    let manifests: String = (0..N)
+        .map(|i| {
+            binding_yaml(
+                &format!("load-{i:03}"),
+                CKN_NEW,
+                Some("shared-cak"),
+                "Delete",
+            )
+            .replace(CIRCUIT, &format!("pc-load{i:03}"))
+        })
+        .collect::<Vec<_>>()
+        .join("---\n");
+    world.apply(&manifests);
+    wait_until("all fifty Ready", Duration::from_secs(240), || {
+        let out = world.ns.kubectl.ok(&["get", "mkb", "-o", "jsonpath={range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}"]);
+        let ready = out.lines().filter(|l| *l == "True").count();
+        if ready == N {
+            Ok(())
+        } else {
+            Err(format!("{ready} of {N} ready"))
+        }
+    });
+    world
+        .ns
+        .kubectl
+        .ok(&["delete", "mkb", "--all", "--wait=false"]);
+    wait_until("all fifty gone", Duration::from_secs(240), || {
+        let left = world
+            .ns
+            .kubectl
+            .ok(&["get", "mkb", "-o", "name"])
+            .lines()
+            .count();
+        if left == 0 {
+            Ok(())
+        } else {
+            Err(format!("{left} left"))
+        }
+    });
+    for i in 0..N {
+        assert_eq!(
+            world.sim.key_status(&format!("pc-load{i:03}"), CKN_NEW),
+            None,
+            "pc-load{i:03}"
+        );
+    }
+    let calls: u64 = [
+        "DescribePhysicalConnections",
+        "AssociateMacSecKey",
+        "DisassociateMacSecKey",
+    ]
+    .iter()
+    .map(|a| world.sim.calls(a))
+    .sum();
+    let per_binding = calls as f64 / N as f64;
+    println!(
+        "cloud calls: {calls} for {N} bindings ({per_binding:.1} per binding), half of them throttled"
+    );
+    // Unthrottled, a binding needs 2 reads + 1 associate, then 3 reads + 2 disassociations;
+    // throttling half the calls doubles that. Anything far above means retries multiply.
+    assert!(per_binding <= 24.0, "{per_binding:.1} calls per binding");
+}
+
+/// `ResourceNotFound.PhysicalConnectionId` while deleting: the circuit is gone, so the
+/// deletion is done, with a Warning event. A binding for a circuit that never existed goes
+/// the same way.
+#[test]
+fn a_deletion_completes_when_the_circuit_is_gone() {
+    let world = World::new("circuit-gone", &default_seed(), &[], &[]);
+    world.apply(&binding_yaml("key-a", SEEDED_CKN, None, "Disassociate"));
+    world.wait_status("key-a", "Associated", |b| key_status_is(b, "Associated"));
+    world.sim.set_faults(json!({"forcedErrors": [{"action": "DisassociateMacSecKey", "code": "ResourceNotFound.PhysicalConnectionId", "count": 1000}]}));
+    world.delete("key-a");
+    world.wait_gone("key-a");
+    assert!(
+        world.events().contains("CircuitNotFound"),
+        "a Warning event says why"
+    );
+
+    world.apply(
+        &binding_yaml("nowhere", SEEDED_CKN, None, "Delete").replace(CIRCUIT, "pc-nosuchcircuit"),
+    );
+    world.wait_status("nowhere", "CircuitNotFound", |b| {
+        condition_is(b, "Ready", "False", "CircuitNotFound")
+    });
+    world.delete("nowhere");
+    world.wait_gone("nowhere");
+}
