@@ -54,25 +54,9 @@ fn refuse_flags(error: &clap::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Runs the simulator on its own runtime; any failure is one line on stderr.
+/// Runs the simulator; any failure is one line on stderr.
 fn run_sim(args: SimArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("macsec-operator sim: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(sim::run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("macsec-operator sim: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    run_async("sim", sim::run(args))
 }
 
 /// Runs the controller; bad configuration ends the process with one line.
@@ -86,20 +70,29 @@ fn run_controller(args: RunArgs) -> ExitCode {
         concurrency: args.concurrency,
         namespace: args.namespace,
     };
+    run_async("run", controller::run(settings))
+}
+
+/// Runs `task` on a multi-threaded runtime of its own; a failure, even of the runtime
+/// itself, is one line on stderr naming the subcommand.
+fn run_async<E: std::fmt::Display>(
+    subcommand: &str,
+    task: impl std::future::Future<Output = Result<(), E>>,
+) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("macsec-operator run: cannot start the async runtime: {error}");
+            eprintln!("macsec-operator {subcommand}: cannot start the async runtime: {error}");
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(controller::run(settings)) {
+    match runtime.block_on(task) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("macsec-operator run: {error}");
+            eprintln!("macsec-operator {subcommand}: {error}");
             ExitCode::FAILURE
         }
     }

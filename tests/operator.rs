@@ -387,19 +387,28 @@ fn cloud_errors_hold_the_finalizer_until_they_clear() {
     assert_no_secrets(&world);
 }
 
-/// Re-associates the seeded key through the API, as a network engineer would.
-fn reassociate_seeded_key(world: &World) {
+/// Runs `call` with a VPC client of the simulator's access key, as a network engineer
+/// working outside Kubernetes (console, CLI) would.
+fn outside_kubernetes<
+    F: std::future::Future<Output = Result<String, macsec_operator::cloud::CloudError>>,
+>(
+    world: &World,
+    call: impl FnOnce(macsec_operator::cloud::VpcClient, macsec_operator::credentials::Credentials) -> F,
+) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    rt.block_on(async {
-        let vpc = macsec_operator::cloud::VpcClient::new(
-            world.sim.endpoint.clone(),
-            Duration::from_secs(5),
-        )
-        .expect("client");
-        let creds = sim_credentials();
+    let vpc =
+        macsec_operator::cloud::VpcClient::new(world.sim.endpoint.clone(), Duration::from_secs(5))
+            .expect("client");
+    rt.block_on(call(vpc, sim_credentials()))
+        .expect("the call outside Kubernetes");
+}
+
+/// Re-associates the seeded key.
+fn reassociate_seeded_key(world: &World) {
+    outside_kubernetes(world, |vpc, creds| async move {
         let cak = macsec_operator::secret::SecretString::new(SEEDED_CAK);
         let key = macsec_operator::cloud::AssociateKey {
             region_id: REGION,
@@ -408,9 +417,7 @@ fn reassociate_seeded_key(world: &World) {
             ckn: SEEDED_CKN,
             cak: &cak,
         };
-        vpc.associate_macsec_key(&creds, &key)
-            .await
-            .expect("re-associate");
+        vpc.associate_macsec_key(&creds, &key).await
     });
 }
 
@@ -548,19 +555,9 @@ fn drift_made_outside_kubernetes_shows_after_a_resync() {
         "a quiet resync wrote"
     );
     // Someone disassociates the key with the console or the CLI.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let vpc = macsec_operator::cloud::VpcClient::new(
-            world.sim.endpoint.clone(),
-            Duration::from_secs(5),
-        )
-        .expect("client");
-        vpc.disassociate_macsec_key(&sim_credentials(), REGION, CIRCUIT, SEEDED_CKN)
+    outside_kubernetes(&world, |vpc, creds| async move {
+        vpc.disassociate_macsec_key(&creds, REGION, CIRCUIT, SEEDED_CKN)
             .await
-            .expect("disassociate");
     });
     world.wait_status("key-a", "the drift to show", |b| {
         key_status_is(b, "Disassociated") && condition_is(b, "Ready", "False", "Disassociated")

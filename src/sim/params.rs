@@ -23,6 +23,17 @@ const COMMON: &[&str] = &[
 pub struct Params(pub Vec<(String, String)>);
 
 impl Params {
+    /// Parameters from literal pairs, for tests.
+    #[cfg(test)]
+    pub fn of(items: &[(&str, &str)]) -> Params {
+        Params(
+            items
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
     /// Decodes an `application/x-www-form-urlencoded` text (a query string or a body).
     pub fn decode(encoded: &[u8]) -> Vec<(String, String)> {
         form_urlencoded::parse(encoded)

@@ -132,12 +132,7 @@ mod tests {
     use super::*;
 
     fn params(items: &[(&str, &str)]) -> Params {
-        Params(
-            items
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
+        Params::of(items)
     }
 
     const GOOD: &[(&str, &str)] = &[
