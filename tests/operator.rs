@@ -532,6 +532,28 @@ fn the_younger_of_two_bindings_for_one_key_is_a_conflict_and_deleting_it_calls_n
         world.sim.key_status(CIRCUIT, SEEDED_CKN).as_deref(),
         Some("Associated")
     );
+
+    // When the owner goes (keeping the key), a younger binding takes over at once, not at
+    // its next resync ten minutes later.
+    world.apply(&binding_yaml("successor", SEEDED_CKN, None, "Disassociate"));
+    world.wait_status("successor", "Conflict", |b| {
+        condition_is(b, "Ready", "False", "Conflict")
+    });
+    world.ns.kubectl.ok(&[
+        "patch",
+        "mkb",
+        "older",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"deletionPolicy":"Orphan"}}"#,
+    ]);
+    world.delete("older");
+    world.wait_gone("older");
+    world.wait_status("successor", "the successor to own the key", |b| {
+        condition_is(b, "Ready", "True", "Associated")
+            && condition_is(b, "Synced", "True", "ReconcileSuccess")
+    });
 }
 
 #[test]

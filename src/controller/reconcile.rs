@@ -27,7 +27,8 @@ use crate::secret::SecretString;
 
 /// Field manager of the operator's status writes.
 const MANAGER: &str = "macsec-operator";
-/// How soon to look again at a key in a state the operator does not act on.
+/// How soon to look again at something about to change by itself: a key in a state the
+/// operator does not act on, or the owner of a key on its way out.
 const UNSETTLED_RECHECK: Duration = Duration::from_secs(5);
 /// Disassociations one deletion may make in one pass: `Delete` on an associated key takes
 /// two; the third read confirms.
@@ -166,7 +167,10 @@ async fn apply(
     if let Some(owner) = owner_if_lost(binding, ctx) {
         let reason = Reason::new(
             "Conflict",
-            format!("the older binding {owner} owns this key; this one makes no cloud call"),
+            format!(
+                "the older binding {} owns this key; this one makes no cloud call",
+                owner.name
+            ),
         );
         let report = Report {
             not_ready: Some(reason.clone()),
@@ -181,10 +185,13 @@ async fn apply(
             Some(("Conflict", EventType::Warning)),
         )
         .await?;
-        return Ok(Action::requeue(jittered(ctx.resync)));
+        let next = if owner.leaving {
+            UNSETTLED_RECHECK
+        } else {
+            jittered(ctx.resync)
+        };
+        return Ok(Action::requeue(next));
     }
-    debug_assert!(needs_cloud(Phase::Apply, false));
-
     let outcome = async {
         let credentials = credentials_for(binding, ctx).await?;
         // A bad CAK Secret is reported before any cloud call.
@@ -243,13 +250,20 @@ async fn cleanup(
     let phase = Phase::Delete(spec.deletion_policy);
     let lost = owner_if_lost(binding, ctx);
     if !needs_cloud(phase, lost.is_some()) {
-        let why = match lost {
+        let why = match &lost {
             Some(owner) => {
-                format!("released without a cloud call: the older binding {owner} owns this key")
+                format!(
+                    "released without a cloud call: the older binding {} owns this key",
+                    owner.name
+                )
             }
             None => "deletionPolicy Orphan: the key is left on the circuit as it is".to_owned(),
         };
         publish(ctx, binding, EventType::Normal, "Released", why).await;
+        if lost.is_none() {
+            // An owner is going: a younger binding of the same key owns it now.
+            prompt_siblings(binding, ctx);
+        }
         return Ok(Action::await_change());
     }
 
@@ -285,6 +299,7 @@ async fn cleanup(
                 )
                 .await;
             }
+            prompt_siblings(binding, ctx);
             Ok(Action::await_change())
         }
         Err((error, request_id)) => {
@@ -363,14 +378,23 @@ fn made_progress(binding: &MacsecKeyBinding, ctx: &Context) {
     ctx.backoff.reset(&ObjectRef::from(binding));
 }
 
-fn owner_if_lost(binding: &MacsecKeyBinding, ctx: &Context) -> Option<String> {
+/// The binding that owns this one's key, when this one lost the conflict.
+struct Owner {
+    /// `namespace/name`.
+    name: String,
+    /// The owner is on its way out: look again soon rather than at the next resync.
+    leaving: bool,
+}
+
+fn owner_if_lost(binding: &MacsecKeyBinding, ctx: &Context) -> Option<Owner> {
     let all = ctx.store.state();
-    conflict_owner(binding, all.iter().map(|b| b.as_ref())).map(|owner| {
-        format!(
+    conflict_owner(binding, all.iter().map(|b| b.as_ref())).map(|owner| Owner {
+        name: format!(
             "{}/{}",
             owner.namespace().unwrap_or_default(),
             owner.name_any()
-        )
+        ),
+        leaving: owner.meta().deletion_timestamp.is_some(),
     })
 }
 
