@@ -29,10 +29,15 @@ clippy:
 
 ## Format check, lints, the official-SDK conformance tests, and every test, including
 ## those on the real control plane.
-test: fmt-check clippy conformance controlplane
+test: fmt-check clippy conformance controlplane lua
 	mkdir -p $(OUTPUT)
 	$(CARGO) test --locked --all-targets 2>&1 | tee $(OUTPUT)/cargo-test.log
 	hack/scan-secrets.sh $(OUTPUT)/cargo-test.log $(OUTPUT)/conformance.log
+
+## The Lua 5.1 interpreter the Argo CD health check tests run (deploy/argocd/health.lua);
+## installed with apt-get when missing (CI runs as root on Debian).
+lua:
+	command -v lua5.1 >/dev/null || (apt-get update -qq && apt-get install -y -qq lua5.1)
 
 ## A narrated end-to-end run on a local control plane; stops everything it started.
 demo:

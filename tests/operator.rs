@@ -738,3 +738,67 @@ fn a_deletion_completes_when_the_circuit_is_gone() {
     world.delete("nowhere");
     world.wait_gone("nowhere");
 }
+
+/// Key rotation as the README describes it: a new binding with a new CKN/CAK, then the old
+/// binding deleted. The new key takes the port; the old one stays as a standby and never
+/// takes it back, so the two do not flip the port between them.
+#[test]
+fn a_key_rotation_moves_the_port_to_the_new_key_without_flapping() {
+    let world = World::new("rotation", &seed_with_key_b(), &[], &["--resync", "2s"]);
+    world.apply(&cak_secret_yaml("cak-old", CAK_B));
+    world.apply(&binding_yaml(
+        "key-old",
+        CKN_B,
+        Some("cak-old"),
+        "Disassociate",
+    ));
+    world.wait_status("key-old", "Ready", |b| {
+        condition_is(b, "Ready", "True", "Associated")
+    });
+
+    world.apply(&cak_secret_yaml("cak-new", CAK_NEW));
+    world.apply(&binding_yaml(
+        "key-new",
+        CKN_NEW,
+        Some("cak-new"),
+        "Disassociate",
+    ));
+    world.wait_status("key-new", "Ready", |b| {
+        condition_is(b, "Ready", "True", "Associated")
+    });
+    world.wait_status("key-old", "Standby", |b| {
+        key_status_is(b, "Disassociated") && condition_is(b, "Ready", "False", "Standby")
+    });
+    // Several resyncs later nothing has flipped: two associations in all.
+    let reads = world.sim.calls("DescribePhysicalConnections");
+    wait_until("four more reads", WAIT, || {
+        let now = world.sim.calls("DescribePhysicalConnections");
+        if now >= reads + 4 {
+            Ok(())
+        } else {
+            Err(format!("{now} reads"))
+        }
+    });
+    assert_eq!(
+        world.sim.calls("AssociateMacSecKey"),
+        2,
+        "the old key never takes the port back"
+    );
+    assert_eq!(
+        world.sim.key_status(CIRCUIT, CKN_NEW).as_deref(),
+        Some("Associated")
+    );
+
+    world.delete("key-old");
+    world.wait_gone("key-old");
+    assert_eq!(
+        world.sim.calls("DisassociateMacSecKey"),
+        0,
+        "a standby key is left configured"
+    );
+    assert_eq!(
+        world.sim.key_status(CIRCUIT, CKN_NEW).as_deref(),
+        Some("Associated")
+    );
+    assert_no_secrets(&world);
+}

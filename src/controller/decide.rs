@@ -27,6 +27,20 @@ impl Observed {
     }
 }
 
+/// What the binding does with its key while applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// No CAK Secret: the key was configured elsewhere; observe it only.
+    Adopted,
+    /// A CAK Secret, and the youngest such binding of its circuit: its key should be the
+    /// one in use, so it is associated whenever it is not.
+    Active,
+    /// A CAK Secret, but a younger binding of the same circuit holds the key in use (a key
+    /// rotation under way): associating this one would take the port from it, and the two
+    /// would take it from each other for ever. It stays configured as a standby.
+    Standby,
+}
+
 /// Whether the binding is being applied or deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -50,16 +64,15 @@ pub enum Step {
     WaitForKey,
 }
 
-/// Decides the next step from what was observed. `manages_key` is whether the binding
-/// names a CAK Secret (it associates) rather than adopting a key configured elsewhere.
+/// Decides the next step from what was observed. `role` matters only when applying.
 /// Reads that failed, conflicts and Orphan are settled before the cloud is read at all
 /// (see [`needs_cloud`]).
-pub fn decide(phase: Phase, manages_key: bool, observed: &Observed) -> Step {
+pub fn decide(phase: Phase, role: Role, observed: &Observed) -> Step {
     match phase {
         Phase::Apply => match observed {
             Observed::CircuitMissing => Step::Observe,
             Observed::Key { status } if status == key_status::ASSOCIATED => Step::Observe,
-            _ if !manages_key => Step::Observe,
+            _ if role != Role::Active => Step::Observe,
             Observed::KeyAbsent => Step::Associate,
             // Associating a disassociated key re-activates it; a failed one renegotiates.
             Observed::Key { status }
@@ -125,42 +138,47 @@ mod tests {
         let absent = Observed::KeyAbsent;
         let no_circuit = Observed::CircuitMissing;
         #[rustfmt::skip]
-        let table: &[(Phase, bool, &Observed, Step)] = &[
-            // Apply, managing the key (a CAK Secret is named).
-            (Phase::Apply, true, &associated, Step::Observe),
-            (Phase::Apply, true, &disassociated, Step::Associate),
-            (Phase::Apply, true, &failed, Step::Associate),
-            (Phase::Apply, true, &absent, Step::Associate),
-            (Phase::Apply, true, &changing, Step::WaitForKey),
-            (Phase::Apply, false, &changing, Step::Observe),
-            (Phase::Apply, true, &no_circuit, Step::Observe),
+        let table: &[(Phase, Role, &Observed, Step)] = &[
+            // Apply, the active key of its circuit (a CAK Secret is named).
+            (Phase::Apply, Role::Active, &associated, Step::Observe),
+            (Phase::Apply, Role::Active, &disassociated, Step::Associate),
+            (Phase::Apply, Role::Active, &failed, Step::Associate),
+            (Phase::Apply, Role::Active, &absent, Step::Associate),
+            (Phase::Apply, Role::Active, &changing, Step::WaitForKey),
+            (Phase::Apply, Role::Active, &no_circuit, Step::Observe),
+            // Apply, a standby key during a rotation: never takes the port back.
+            (Phase::Apply, Role::Standby, &associated, Step::Observe),
+            (Phase::Apply, Role::Standby, &disassociated, Step::Observe),
+            (Phase::Apply, Role::Standby, &absent, Step::Observe),
+            (Phase::Apply, Role::Standby, &failed, Step::Observe),
             // Apply, adopting: observe only.
-            (Phase::Apply, false, &associated, Step::Observe),
-            (Phase::Apply, false, &disassociated, Step::Observe),
-            (Phase::Apply, false, &absent, Step::Observe),
+            (Phase::Apply, Role::Adopted, &associated, Step::Observe),
+            (Phase::Apply, Role::Adopted, &disassociated, Step::Observe),
+            (Phase::Apply, Role::Adopted, &absent, Step::Observe),
+            (Phase::Apply, Role::Adopted, &changing, Step::Observe),
             // Delete with Disassociate: one call on an associated key, none otherwise.
-            (Phase::Delete(Disassociate), true, &associated, Step::Disassociate),
-            (Phase::Delete(Disassociate), false, &failed, Step::Disassociate),
-            (Phase::Delete(Disassociate), true, &disassociated, Step::Release),
-            (Phase::Delete(Disassociate), true, &absent, Step::Release),
-            (Phase::Delete(Disassociate), true, &no_circuit, Step::Release),
-            (Phase::Delete(Disassociate), true, &changing, Step::WaitForKey),
+            (Phase::Delete(Disassociate), Role::Active, &associated, Step::Disassociate),
+            (Phase::Delete(Disassociate), Role::Adopted, &failed, Step::Disassociate),
+            (Phase::Delete(Disassociate), Role::Active, &disassociated, Step::Release),
+            (Phase::Delete(Disassociate), Role::Active, &absent, Step::Release),
+            (Phase::Delete(Disassociate), Role::Active, &no_circuit, Step::Release),
+            (Phase::Delete(Disassociate), Role::Active, &changing, Step::WaitForKey),
             // Delete with Delete: call until the key is gone.
-            (Phase::Delete(Delete), true, &associated, Step::Disassociate),
-            (Phase::Delete(Delete), true, &disassociated, Step::Disassociate),
-            (Phase::Delete(Delete), true, &failed, Step::Disassociate),
-            (Phase::Delete(Delete), true, &absent, Step::Release),
-            (Phase::Delete(Delete), true, &no_circuit, Step::Release),
-            (Phase::Delete(Delete), true, &changing, Step::WaitForKey),
+            (Phase::Delete(Delete), Role::Active, &associated, Step::Disassociate),
+            (Phase::Delete(Delete), Role::Active, &disassociated, Step::Disassociate),
+            (Phase::Delete(Delete), Role::Active, &failed, Step::Disassociate),
+            (Phase::Delete(Delete), Role::Active, &absent, Step::Release),
+            (Phase::Delete(Delete), Role::Active, &no_circuit, Step::Release),
+            (Phase::Delete(Delete), Role::Active, &changing, Step::WaitForKey),
             // Orphan: never touch the cloud.
-            (Phase::Delete(Orphan), true, &associated, Step::Release),
-            (Phase::Delete(Orphan), false, &disassociated, Step::Release),
+            (Phase::Delete(Orphan), Role::Active, &associated, Step::Release),
+            (Phase::Delete(Orphan), Role::Adopted, &disassociated, Step::Release),
         ];
-        for (phase, manages, observed, expected) in table {
+        for (phase, role, observed, expected) in table {
             assert_eq!(
-                decide(*phase, *manages, observed),
+                decide(*phase, *role, observed),
                 *expected,
-                "{phase:?}, manages={manages}, {observed:?}"
+                "{phase:?}, {role:?}, {observed:?}"
             );
         }
     }

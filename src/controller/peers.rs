@@ -2,8 +2,8 @@
 //! bindings name it (the conflict rule), and whom to reconcile after the cloud switched
 //! keys on a circuit.
 
-use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
+use kube::{Resource, ResourceExt};
 
 use crate::resource::MacsecKeyBinding;
 
@@ -37,6 +37,23 @@ pub fn conflict_owner<'a>(
         .filter(|other| same_key(binding, other) && other.uid() != binding.uid())
         .filter(|other| age_key(other) < own)
         .min_by_key(|other| age_key(other))
+}
+
+/// The binding whose key should be in use on `binding`'s circuit: the youngest that names
+/// a CAK Secret, is not being deleted, and owns its key. In a key rotation that is the new
+/// key; once it goes, the previous one.
+pub fn active_on_circuit<'a>(
+    binding: &MacsecKeyBinding,
+    all: impl IntoIterator<Item = &'a MacsecKeyBinding> + Clone,
+) -> Option<&'a MacsecKeyBinding> {
+    all.clone()
+        .into_iter()
+        .filter(|other| same_circuit(binding, other))
+        .filter(|other| {
+            other.spec.cak_secret_ref.is_some() && other.meta().deletion_timestamp.is_none()
+        })
+        .filter(|other| conflict_owner(other, all.clone()).is_none())
+        .max_by_key(|other| age_key(other))
 }
 
 /// The other bindings on the same circuit, to reconcile after a mutating call there.
@@ -84,6 +101,35 @@ mod tests {
         assert_eq!(
             conflict_owner(&old, [&twin]).map(|b| b.name_any()),
             Some("a-twin".into())
+        );
+    }
+
+    #[test]
+    fn the_youngest_managed_binding_holds_the_active_key() {
+        let with_cak = |mut b: MacsecKeyBinding| {
+            b.spec.cak_secret_ref = Some(crate::resource::CakSecretRef {
+                name: "cak".into(),
+                key: "cak".into(),
+            });
+            b
+        };
+        let old = with_cak(binding("old", "2026-01-01T00:00:00Z", "pc-a", "AAAA"));
+        let new = with_cak(binding("new", "2026-03-01T00:00:00Z", "pc-a", "BBBB"));
+        let adopted = binding("adopted", "2026-04-01T00:00:00Z", "pc-a", "CCCC");
+        let elsewhere = with_cak(binding("elsewhere", "2026-05-01T00:00:00Z", "pc-b", "DDDD"));
+        let all = [old.clone(), new.clone(), adopted.clone(), elsewhere.clone()];
+        assert_eq!(
+            active_on_circuit(&old, &all).map(|b| b.name_any()),
+            Some("new".into())
+        );
+        // Once the new key is being deleted, the previous one is active again.
+        let mut leaving = new.clone();
+        leaving.metadata.deletion_timestamp =
+            Some(Time("2026-06-01T00:00:00Z".parse().expect("time")));
+        let all = [old.clone(), leaving, adopted];
+        assert_eq!(
+            active_on_circuit(&old, &all).map(|b| b.name_any()),
+            Some("old".into())
         );
     }
 

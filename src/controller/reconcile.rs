@@ -16,9 +16,9 @@ use kube::{Api, Resource, ResourceExt};
 use tokio::sync::mpsc;
 
 use super::backoff::{Backoff, jittered};
-use super::decide::{Observed, Phase, Step, decide, needs_cloud};
+use super::decide::{Observed, Phase, Role, Step, decide, needs_cloud};
 use super::external::{External, Observation};
-use super::peers::{circuit_siblings, conflict_owner};
+use super::peers::{active_on_circuit, circuit_siblings, conflict_owner};
 use super::status::{Reason, Report, next_status};
 use crate::cloud::{CloudError, ErrorKind};
 use crate::credentials::{Credentials, CredentialsError, DefaultChain};
@@ -192,6 +192,7 @@ async fn apply(
         };
         return Ok(Action::requeue(next));
     }
+    let (role, active) = role_of(binding, ctx);
     let outcome = async {
         let credentials = credentials_for(binding, ctx).await?;
         // A bad CAK Secret is reported before any cloud call.
@@ -201,7 +202,7 @@ async fn apply(
         };
         let mut observation = ctx.external.observe(&credentials, spec).await?;
         let mut request_id = None;
-        let step = decide(Phase::Apply, cak.is_some(), &observation.observed);
+        let step = decide(Phase::Apply, role, &observation.observed);
         if let (Step::Associate, Some(cak)) = (step, &cak) {
             let id = ctx.external.associate(&credentials, spec, cak).await?;
             publish(
@@ -223,7 +224,17 @@ async fn apply(
 
     match outcome {
         Ok((observation, request_id, step)) => {
-            let report = report_of(&observation, request_id, None);
+            let mut report = report_of(&observation, request_id, None);
+            let in_use = observation.observed.key_status()
+                == Some(crate::cloud::wire::key_status::ASSOCIATED);
+            if let (Role::Standby, Some(active), false) = (role, &active, in_use) {
+                report.not_ready.get_or_insert_with(|| {
+                    Reason::new(
+                        "Standby",
+                        format!("{active} holds the key in use on this circuit; this key stays configured as a standby"),
+                    )
+                });
+            }
             let event = (observation.observed == Observed::CircuitMissing)
                 .then_some(("CircuitNotFound", EventType::Warning));
             write_status(binding, api, ctx, &report, event).await?;
@@ -333,7 +344,8 @@ async fn delete_key(
             .observe(&credentials, spec)
             .await
             .map_err(|e| (e.into(), request_id.clone()))?;
-        match decide(phase, spec.cak_secret_ref.is_some(), &observation.observed) {
+        // The role only matters when applying.
+        match decide(phase, Role::Active, &observation.observed) {
             Step::Release => return Ok((observation, request_id)),
             Step::Disassociate if calls < MAX_CALLS_PER_DELETION => {
                 calls += 1;
@@ -376,6 +388,26 @@ async fn delete_key(
 /// cloud slows a binding down without stalling work that is moving.
 fn made_progress(binding: &MacsecKeyBinding, ctx: &Context) {
     ctx.backoff.reset(&ObjectRef::from(binding));
+}
+
+/// What this binding does with its key, and (for a standby) which binding holds the key in
+/// use on the circuit.
+fn role_of(binding: &MacsecKeyBinding, ctx: &Context) -> (Role, Option<String>) {
+    if binding.spec.cak_secret_ref.is_none() {
+        return (Role::Adopted, None);
+    }
+    let all = ctx.store.state();
+    match active_on_circuit(binding, all.iter().map(|b| b.as_ref())) {
+        Some(active) if active.uid() != binding.uid() => (
+            Role::Standby,
+            Some(format!(
+                "{}/{}",
+                active.namespace().unwrap_or_default(),
+                active.name_any()
+            )),
+        ),
+        _ => (Role::Active, None),
+    }
 }
 
 /// The binding that owns this one's key, when this one lost the conflict.
