@@ -5,7 +5,7 @@ SHELL := /bin/bash
 OUTPUT := test-output
 CARGO ?= cargo
 
-.PHONY: all build test fmt-check clippy controlplane crds demo clean-cache sdk-venv conformance
+.PHONY: all build test fmt-check clippy controlplane crds demo sdk-venv conformance lua
 
 all: build
 
