@@ -77,18 +77,27 @@ pids+=($!)
 wait_for "$work/sim.log" 'listening on ' 30 || fail "the simulator did not start: $(cat "$work/sim.log")"
 endpoint="http://$(sed -n 's/.*listening on //p' "$work/sim.log" | head -n 1)"
 echo "simulator at $endpoint"
+# The simulator's own view of the circuit (its test-only admin API), for before and after.
+show_circuit() {
+  echo "keys on pc-bp1hp0wr072f6abcd, as the cloud (simulator) holds them:"
+  curl -sf "$endpoint/_sim/state" | python3 -c 'import json, sys
+for circuit in json.load(sys.stdin)["circuits"]:
+    for key in circuit["keys"]:
+        print("  CKN %s  %s" % (key["ckn"], key["status"]))'
+}
+show_circuit
 
 step "Starting the operator (macsec-operator run), with the simulator as its VPC endpoint"
 ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI5tDemoKeyId ALIBABA_CLOUD_ACCESS_KEY_SECRET=DemoSecretValueNotForProduction \
   setpriv --pdeathsig TERM "$bin" run --vpc-endpoint "$endpoint" > "$work/operator.log" 2>&1 &
 pids+=($!)
 wait_for "$work/operator.log" 'starting the controller' 30 || fail "the operator did not start: $(cat "$work/operator.log")"
-echo "operator running (log: $work/operator.log)"
+echo "operator running (its log is kept in $work if the demo fails)"
 
 step "1. Applying a CAK Secret and a binding for a new key on the circuit"
-kubectl create secret generic port-1-key-b-cak --from-literal=cak=0F1E2D3C4B5A69780F1E2D3C4B5A6978 \
-  --dry-run=client -o yaml | kubectl apply -f - > /dev/null
-echo "secret/port-1-key-b-cak created (the CAK itself is never printed, logged or stored in status)"
+echo '$ kubectl create secret generic port-1-key-b-cak --from-literal=cak=<32 hex characters>'
+kubectl create secret generic port-1-key-b-cak --from-literal=cak=0F1E2D3C4B5A69780F1E2D3C4B5A6978
+echo "(the CAK is read by the operator only to send it; it is never logged or stored in status)"
 cat > "$work/binding.yaml" <<'YAML'
 apiVersion: macsec.expressconnect.io/v1alpha1
 kind: MacsecKeyBinding
@@ -115,13 +124,19 @@ printf '$ kubectl get mkb port-1-key-b -o yaml   # the status part\n'
 kubectl get mkb port-1-key-b -o yaml | sed -n '/^status:/,$p'
 [ "$(kubectl get mkb port-1-key-b -o jsonpath='{.status.keyStatus}')" = Associated ] || fail "the key is not Associated"
 
-step "4. Deleting the binding: the finalizer holds it until the cloud confirms"
+show_circuit
+
+step "4. Deleting the binding: its finalizer holds it until the cloud confirms the key is off"
+kc get mkb port-1-key-b -o jsonpath='{.metadata.finalizers}'
+echo
 kc delete mkb port-1-key-b --timeout=60s
 
 step "5. The simulator's record of the call, and the object is gone"
 grep 'action=DisassociateMacSecKey' "$work/sim.log" | grep 'code=OK' || fail "no DisassociateMacSecKey call was made"
 kc get mkb
 kubectl get mkb port-1-key-b > /dev/null 2>&1 && fail "the binding still exists"
+show_circuit
+echo "(the cloud put the other key back in use by itself, as the API reference says)"
 for secret in DemoSecretValueNotForProduction 0F1E2D3C4B5A69780F1E2D3C4B5A6978; do
   if grep -q "$secret" "$work/operator.log" "$work/sim.log"; then fail "a secret reached a log"; fi
 done

@@ -35,7 +35,7 @@ pub struct RunArgs {
     pub vpc_endpoint: String,
 
     /// Time limit of each cloud call.
-    #[arg(long, env = "MACSEC_CLOUD_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, env = "MACSEC_CLOUD_TIMEOUT", default_value = "10s", value_parser = parse_cloud_timeout)]
     pub cloud_timeout: Duration,
 
     /// Cloud calls a second per account, region and action (the published quota is 300 a
@@ -45,7 +45,7 @@ pub struct RunArgs {
 
     /// How often each binding is compared with the cloud (drift made outside Kubernetes
     /// shows up within this period, plus up to 20% jitter).
-    #[arg(long, env = "MACSEC_RESYNC", default_value = "10m", value_parser = parse_duration)]
+    #[arg(long, env = "MACSEC_RESYNC", default_value = "10m", value_parser = parse_resync)]
     pub resync: Duration,
 
     /// Bindings reconciled at the same time.
@@ -129,6 +129,32 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{text:?} is too long"))
 }
 
+/// A resync period: at least a second, so a typo cannot make every binding a hot loop.
+pub fn parse_resync(text: &str) -> Result<Duration, String> {
+    at_least(
+        parse_duration(text)?,
+        Duration::from_secs(1),
+        "a resync period",
+    )
+}
+
+/// A cloud call timeout: at least 100 ms, so no call is doomed before it starts.
+pub fn parse_cloud_timeout(text: &str) -> Result<Duration, String> {
+    at_least(
+        parse_duration(text)?,
+        Duration::from_millis(100),
+        "a cloud timeout",
+    )
+}
+
+fn at_least(value: Duration, minimum: Duration, what: &str) -> Result<Duration, String> {
+    if value >= minimum {
+        Ok(value)
+    } else {
+        Err(format!("{what} must be at least {minimum:?}"))
+    }
+}
+
 /// Parses a positive rate of calls per second.
 pub fn parse_rate(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
@@ -160,6 +186,14 @@ mod tests {
         assert!(parse_duration("10").is_err());
         assert!(parse_duration("-1s").is_err());
         assert!(parse_duration("1d").is_err());
+    }
+
+    #[test]
+    fn periods_that_would_loop_are_refused() {
+        assert!(parse_resync("0s").is_err());
+        assert_eq!(parse_resync("2s"), Ok(Duration::from_secs(2)));
+        assert!(parse_cloud_timeout("0s").is_err());
+        assert!(parse_cloud_timeout("50ms").is_err());
     }
 
     #[test]

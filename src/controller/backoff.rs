@@ -44,10 +44,11 @@ pub fn curve_for(kind: ErrorKind) -> Curve {
             base: seconds(1),
             cap: seconds(10),
         },
-        // A person must act: slow retries, so a fix is picked up without a hot loop.
+        // A person must act: slow retries, so a fix (a corrected Secret, which is not
+        // watched) is picked up within five minutes without a hot loop.
         ErrorKind::Credentials | ErrorKind::Permanent => Curve {
             base: seconds(30),
-            cap: seconds(900),
+            cap: seconds(300),
         },
         // Waiting for the cloud to settle (a deletion not yet confirmed, a key in flux).
         ErrorKind::KeyAbsent | ErrorKind::CircuitNotFound => Curve {
@@ -62,10 +63,12 @@ pub fn jittered(delay: Duration) -> Duration {
     delay.mul_f64(1.0 + 0.2 * rand::random::<f64>())
 }
 
-/// Consecutive failures per object.
+/// Consecutive failures per object, and the curve they were on: a failure of another
+/// kind starts its own curve from the beginning, so nine throttled calls do not make the
+/// first 5xx wait minutes.
 #[derive(Debug)]
 pub struct Backoff<K> {
-    failures: Mutex<HashMap<K, u32>>,
+    failures: Mutex<HashMap<K, (Curve, u32)>>,
 }
 
 impl<K: Eq + Hash + Clone> Default for Backoff<K> {
@@ -85,9 +88,13 @@ impl<K: Eq + Hash + Clone> Backoff<K> {
                 .failures
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let count = map.entry(key.clone()).or_insert(0);
-            *count = count.saturating_add(1);
-            *count
+            let curve = curve_for(kind);
+            let entry = map.entry(key.clone()).or_insert((curve, 0));
+            if entry.0 != curve {
+                *entry = (curve, 0);
+            }
+            entry.1 = entry.1.saturating_add(1);
+            entry.1
         };
         let delay = jittered(curve_for(kind).delay(failures));
         match kind {
@@ -130,6 +137,19 @@ mod tests {
         assert!(backoff.next_delay(&"b", ErrorKind::Transient) <= Duration::from_millis(1200));
         backoff.reset(&"a");
         assert!(backoff.next_delay(&"a", ErrorKind::Transient) <= Duration::from_millis(1200));
+    }
+
+    #[test]
+    fn another_kind_of_failure_starts_its_own_curve() {
+        let backoff = Backoff::<&str>::default();
+        for _ in 0..9 {
+            backoff.next_delay(&"a", ErrorKind::Throttled { retry_after: None });
+        }
+        let after_switch = backoff.next_delay(&"a", ErrorKind::Transient);
+        assert!(
+            after_switch <= Duration::from_millis(1200),
+            "{after_switch:?}"
+        );
     }
 
     #[test]

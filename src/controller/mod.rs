@@ -50,8 +50,10 @@ pub enum RunError {
     Credentials(#[from] CredentialsError),
     #[error("VPC endpoint: {0}")]
     Endpoint(#[from] CloudError),
-    #[error("the MacsecKeyBinding CRD is not installed or not readable ({0}); apply crds/ first")]
+    #[error("the MacsecKeyBinding CRD is not installed ({0}); apply crds/ first")]
     CrdMissing(kube::Error),
+    #[error("cannot list MacsecKeyBindings: {0}")]
+    CannotList(kube::Error),
 }
 
 /// Runs the controller until SIGTERM or SIGINT; in-flight reconciles finish first.
@@ -73,7 +75,10 @@ pub async fn run_with_client(client: Client, settings: Settings) -> Result<(), R
     bindings
         .list(&kube::api::ListParams::default().limit(1))
         .await
-        .map_err(RunError::CrdMissing)?;
+        .map_err(|e| match &e {
+            kube::Error::Api(status) if status.is_not_found() => RunError::CrdMissing(e),
+            _ => RunError::CannotList(e),
+        })?;
     tracing::info!(
         credentials = chain.source_name(),
         endpoint = %settings.vpc_endpoint,

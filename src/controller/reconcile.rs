@@ -193,6 +193,8 @@ async fn apply(
         return Ok(Action::requeue(next));
     }
     let (role, active) = role_of(binding, ctx);
+    // The last read of the cloud, kept for the status even when a later step fails.
+    let mut seen: Option<Observation> = None;
     let outcome = async {
         let credentials = credentials_for(binding, ctx).await?;
         // A bad CAK Secret is reported before any cloud call.
@@ -201,6 +203,7 @@ async fn apply(
             None => None,
         };
         let mut observation = ctx.external.observe(&credentials, spec).await?;
+        seen = Some(observation.clone());
         let mut request_id = None;
         let step = decide(Phase::Apply, role, &observation.observed);
         if let (Step::Associate, Some(cak)) = (step, &cak) {
@@ -246,7 +249,11 @@ async fn apply(
             }))
         }
         Err(error) => {
-            report_error(binding, api, ctx, &error).await?;
+            let learnt = seen
+                .as_ref()
+                .map(|observation| report_of(observation, None, None))
+                .unwrap_or_default();
+            report_error(binding, api, ctx, &error, learnt).await?;
             Err(error)
         }
     }
@@ -314,14 +321,11 @@ async fn cleanup(
             Ok(Action::await_change())
         }
         Err((error, request_id)) => {
-            if let Some(id) = request_id {
-                let report = Report {
-                    request_id: Some(id),
-                    ..Report::default()
-                };
-                write_status(binding, api, ctx, &report, None).await?;
-            }
-            report_error(binding, api, ctx, &error).await?;
+            let learnt = Report {
+                request_id,
+                ..Report::default()
+            };
+            report_error(binding, api, ctx, &error, learnt).await?;
             Err(error)
         }
     }
@@ -522,18 +526,20 @@ fn report_of(
     }
 }
 
-/// Records a failed reconcile in status (`Synced=False` with the reason) and as a Warning
-/// event, which the recorder folds into a series when it repeats.
+/// Records a failed reconcile in status (`Synced=False` with the reason, plus what it learnt
+/// before failing) and as a Warning event, which the recorder folds into a series when it
+/// repeats.
 async fn report_error(
     binding: &MacsecKeyBinding,
     api: &Api<MacsecKeyBinding>,
     ctx: &Context,
     error: &Error,
+    learnt: Report,
 ) -> Result<(), Error> {
     let reason = error.reason();
     let report = Report {
         sync_error: Some(Reason::new(reason.clone(), error.summary())),
-        ..Report::default()
+        ..learnt
     };
     write_status(binding, api, ctx, &report, None).await?;
     publish(ctx, binding, EventType::Warning, &reason, error.to_string()).await;
