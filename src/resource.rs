@@ -33,6 +33,7 @@ pub const FINALIZER: &str = "macsec.expressconnect.io/disassociate-key";
     printcolumn = r#"{"name":"Key Status","type":"string","jsonPath":".status.keyStatus"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
     printcolumn = r#"{"name":"Reason","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
+    printcolumn = r#"{"name":"Synced","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Synced\")].reason"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[x_kube(validation = Rule::new(
@@ -62,7 +63,8 @@ pub struct MacsecKeyBindingSpec {
 
     /// Connectivity association key name (CKN), in hex: 32 characters for the two 128-bit suites, 64 for the two 256-bit suites. Case does not matter: the cloud stores it in upper case. Immutable.
     #[schemars(length(min = 1, max = 64), regex(pattern = r"^[0-9A-Fa-f]+$"))]
-    #[x_kube(validation = Rule::new("self == oldSelf").message("ckn is immutable"))]
+    // Case does not matter to the cloud, so changing only the case is allowed.
+    #[x_kube(validation = Rule::new("self.upperAscii() == oldSelf.upperAscii()").message("ckn is immutable"))]
     pub ckn: String,
 
     /// Secret in this binding's namespace holding the connectivity association key (CAK), hex of the same length as the CKN. When set, the operator associates the key on the circuit. When absent, the binding adopts a key configured elsewhere: it observes it and takes it off the circuit on deletion. Immutable.

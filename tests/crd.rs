@@ -243,6 +243,10 @@ fn immutable_fields_cannot_change_but_the_deletion_policy_can() {
         "-p",
         r#"{"spec":{"deletionPolicy":"Orphan"}}"#,
     ]);
+    // The cloud does not tell a lowercase CKN from an uppercase one: neither does the rule.
+    let upper = format!(r#"{{"spec":{{"ckn":"{}"}}}}"#, CKN_128.to_ascii_uppercase());
+    ns.kubectl
+        .ok(&["patch", "mkb", "port-1", "--type", "merge", "-p", &upper]);
     assert_eq!(
         ns.kubectl.get_json("mkb", "port-1")["spec"]["deletionPolicy"],
         "Orphan"
