@@ -33,7 +33,7 @@ from alibabacloud_vpc20160428 import models as vpc_models
 from alibabacloud_vpc20160428.client import Client as VpcClient
 from darabonba.core import DaraCore
 from darabonba.request import DaraRequest
-from darabonba.runtime import RuntimeOptions
+from sdk_calls import associate_in_form_body
 
 REPO = Path(__file__).resolve().parent.parent
 ACS3_FILE = REPO / "tests" / "vectors" / "acs3_sdk.json"
@@ -428,26 +428,9 @@ def _vpc_calls(client: VpcClient):
 
 def _form_body_call(client: OpenApiClient):
     """AssociateMacSecKey through the SDK's generic call_api with the parameters in a form body."""
-    params = open_api_models.Params(
-        action="AssociateMacSecKey",
-        version=VPC_VERSION,
-        protocol="HTTPS",
-        pathname="/",
-        method="POST",
-        auth_type="AK",
-        style="RPC",
-        req_body_type="formData",
-        body_type="json",
+    return associate_in_form_body(
+        client, protocol="HTTPS", region=REGION, circuit=CIRCUIT, suite="GCM-AES-128", ckn=CKN, cak=CAK
     )
-    body = {
-        "RegionId": REGION,
-        "PhysicalConnectionId": CIRCUIT,
-        "CipherSuite": "GCM-AES-128",
-        "Ckn": CKN,
-        "Cak": CAK,
-    }
-    request = open_api_models.OpenApiRequest(body=body)
-    return lambda: client.call_api(params, request, RuntimeOptions())
 
 
 def _pipeline_acs3():

@@ -11,14 +11,13 @@ import json
 import urllib.parse
 
 import pytest
-from alibabacloud_tea_openapi import utils_models as open_api_models
 from alibabacloud_tea_openapi.client import Client as OpenApiClient
 from alibabacloud_tea_openapi.exceptions import ThrottlingException
 from alibabacloud_vpc20160428.client import Client as VpcClient
 from darabonba.core import DaraCore
-from darabonba.runtime import RuntimeOptions
 
 import sts_client
+from sdk_calls import associate_in_form_body
 from simulator import (
     ACCESS_KEY_SECRET,
     CAK_A,
@@ -134,19 +133,10 @@ def test_legacy_signature_with_a_wrong_secret(sim):
 
 
 def _form_body_associate(client: OpenApiClient, ckn, cak):
-    params = open_api_models.Params(
-        action="AssociateMacSecKey",
-        version="2016-04-28",
-        protocol="HTTP",
-        pathname="/",
-        method="POST",
-        auth_type="AK",
-        style="RPC",
-        req_body_type="formData",
-        body_type="json",
+    call = associate_in_form_body(
+        client, protocol="HTTP", region=REGION, circuit=CIRCUIT, suite=SUITE, ckn=ckn, cak=cak
     )
-    body = {"RegionId": REGION, "PhysicalConnectionId": CIRCUIT, "CipherSuite": SUITE, "Ckn": ckn, "Cak": cak}
-    return client.call_api(params, open_api_models.OpenApiRequest(body=body), RuntimeOptions())
+    return call()
 
 
 @pytest.mark.parametrize("algorithm", [None, "v2"], ids=["acs3", "hmac-sha1"])
