@@ -54,7 +54,7 @@ export KUBECONFIG=$work/controlplane/kubeconfig
 # The kubectl built with the control plane, of the same minor version as the API server.
 PATH="$(dirname "$(sed -n 's/^kubectl: //p' "$work/controlplane.out")"):$PATH"
 kc() { run kubectl "$@"; }
-kc apply -f crds/
+kc apply -f crds/macseckeybinding.yaml
 kc wait --for=condition=Established crd/macseckeybindings.macsec.expressconnect.io --timeout=60s
 
 step "Starting the Alibaba Cloud VPC API simulator: circuit pc-bp1hp0wr072f6abcd with key 0123…CDEF associated"

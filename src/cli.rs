@@ -59,6 +59,35 @@ pub struct RunArgs {
     /// Log format.
     #[arg(long, env = "MACSEC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Address of `/metrics`, `/healthz` and `/readyz` (port 0 picks a free port, logged at
+    /// start).
+    #[arg(long, env = "MACSEC_METRICS_ADDRESS", default_value = "0.0.0.0:8080")]
+    pub metrics_address: SocketAddr,
+
+    /// Reconcile only while holding the leader Lease, so several replicas can run and
+    /// exactly one acts. Needed whenever more than one replica may run.
+    #[arg(long, env = "MACSEC_LEADER_ELECT")]
+    pub leader_elect: bool,
+
+    /// Namespace of the leader Lease (default: the pod's own namespace, or the kubeconfig
+    /// context's).
+    #[arg(long, env = "MACSEC_LEADER_ELECTION_NAMESPACE")]
+    pub leader_election_namespace: Option<String>,
+
+    /// Name of the leader Lease.
+    #[arg(
+        long,
+        env = "MACSEC_LEADER_ELECTION_LEASE",
+        default_value = "macsec-operator-leader"
+    )]
+    pub leader_election_lease: String,
+
+    /// How long the leader Lease lasts without renewal, in whole seconds (at least 3s): the
+    /// longest a follower waits after the leader dies. The leader renews a third before the
+    /// end.
+    #[arg(long, env = "MACSEC_LEASE_DURATION", default_value = "15s", value_parser = parse_lease_duration)]
+    pub lease_duration: Duration,
 }
 
 /// How log lines are written.
@@ -147,6 +176,20 @@ pub fn parse_cloud_timeout(text: &str) -> Result<Duration, String> {
     )
 }
 
+/// A lease duration: whole seconds, at least 3, so renewing a third before the end leaves
+/// at least a second.
+pub fn parse_lease_duration(text: &str) -> Result<Duration, String> {
+    let duration = at_least(
+        parse_duration(text)?,
+        Duration::from_secs(3),
+        "a lease duration",
+    )?;
+    if duration.subsec_nanos() != 0 {
+        return Err(format!("{text:?}: a lease duration is whole seconds"));
+    }
+    Ok(duration)
+}
+
 fn at_least(value: Duration, minimum: Duration, what: &str) -> Result<Duration, String> {
     if value >= minimum {
         Ok(value)
@@ -194,6 +237,9 @@ mod tests {
         assert_eq!(parse_resync("2s"), Ok(Duration::from_secs(2)));
         assert!(parse_cloud_timeout("0s").is_err());
         assert!(parse_cloud_timeout("50ms").is_err());
+        assert!(parse_lease_duration("2s").is_err());
+        assert!(parse_lease_duration("3500ms").is_err());
+        assert_eq!(parse_lease_duration("15s"), Ok(Duration::from_secs(15)));
     }
 
     #[test]

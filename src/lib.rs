@@ -5,6 +5,8 @@ pub mod cli;
 pub mod cloud;
 pub mod controller;
 pub mod credentials;
+pub mod http;
+pub mod metrics;
 pub mod resource;
 pub mod secret;
 pub mod sim;

@@ -69,6 +69,14 @@ fn run_controller(args: RunArgs) -> ExitCode {
         resync: args.resync,
         concurrency: args.concurrency,
         namespace: args.namespace,
+        metrics_address: args.metrics_address,
+        leader_election: args
+            .leader_elect
+            .then_some(controller::leader::LeaseSettings {
+                namespace: args.leader_election_namespace,
+                name: args.leader_election_lease,
+                duration: args.lease_duration,
+            }),
     };
     run_async("run", controller::run(settings))
 }

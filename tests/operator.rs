@@ -5,140 +5,10 @@ mod support;
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
-use support::operator::Operator;
-use support::sim::{ACCESS_KEY_SECRET, CIRCUIT, REGION, SEEDED_CAK, SEEDED_CKN, Sim, default_seed};
-use support::{TestNamespace, control_plane, install_crd, wait_until};
-
-const WAIT: Duration = Duration::from_secs(60);
-const CKN_B: &str = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
-const CAK_B: &str = "B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0";
-const CKN_NEW: &str = "aaaabbbbccccdddd0000111122223333";
-const CAK_NEW: &str = "1234123412341234abcdabcdabcdabcd";
-
-/// A namespace, a simulator and an operator watching that namespace alone.
-struct World {
-    ns: TestNamespace,
-    sim: Sim,
-    operator: Operator,
-}
-
-impl World {
-    fn new(test: &str, seed: &str, sim_flags: &[&str], operator_flags: &[&str]) -> World {
-        install_crd();
-        let ns = TestNamespace::new(test);
-        let sim = Sim::start(seed, sim_flags);
-        let operator = Operator::start(control_plane(), &sim, &ns.name, operator_flags);
-        World { ns, sim, operator }
-    }
-
-    fn apply(&self, yaml: &str) {
-        self.ns.kubectl.apply(yaml);
-    }
-
-    fn binding(&self, name: &str) -> Option<Value> {
-        let out = self.ns.kubectl.run(&["get", "mkb", name, "-o", "json"]);
-        if out.success {
-            serde_json::from_str(&out.stdout).ok()
-        } else {
-            None
-        }
-    }
-
-    /// Waits until the binding's status satisfies `check`; returns the binding.
-    fn wait_status(&self, name: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
-        wait_until(&format!("{name}: {what}"), WAIT, || {
-            match self.binding(name) {
-                Some(b) if check(&b) => Ok(b),
-                Some(b) => Err(format!(
-                    "{}\noperator log:\n{}",
-                    b["status"],
-                    tail(&self.operator.log())
-                )),
-                None => Err("not found".into()),
-            }
-        })
-    }
-
-    fn wait_gone(&self, name: &str) {
-        wait_until(&format!("{name} to be gone"), WAIT, || {
-            match self.binding(name) {
-                None => Ok(()),
-                Some(b) => Err(format!("{}\n{}", b["status"], tail(&self.operator.log()))),
-            }
-        });
-    }
-
-    fn delete(&self, name: &str) {
-        self.ns.kubectl.ok(&["delete", "mkb", name, "--wait=false"]);
-    }
-
-    fn events(&self) -> String {
-        self.ns.kubectl.ok(&["get", "events", "-o", "json"])
-    }
-}
-
-fn tail(log: &str) -> String {
-    let lines: Vec<&str> = log.lines().collect();
-    lines[lines.len().saturating_sub(15)..].join("\n")
-}
-
-fn condition<'a>(binding: &'a Value, kind: &str) -> Option<&'a Value> {
-    binding["status"]["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == kind)
-}
-
-fn condition_is(binding: &Value, kind: &str, status: &str, reason: &str) -> bool {
-    condition(binding, kind).is_some_and(|c| c["status"] == status && c["reason"] == reason)
-}
-
-fn key_status_is(binding: &Value, status: &str) -> bool {
-    binding["status"]["keyStatus"] == status
-}
-
-fn binding_yaml(name: &str, ckn: &str, cak_secret: Option<&str>, policy: &str) -> String {
-    let cak = cak_secret
-        .map(|s| format!("  cakSecretRef:\n    name: {s}\n"))
-        .unwrap_or_default();
-    format!(
-        "apiVersion: macsec.expressconnect.io/v1alpha1\nkind: MacsecKeyBinding\nmetadata:\n  name: {name}\nspec:\n  regionId: {REGION}\n  physicalConnectionId: {CIRCUIT}\n  cipherSuite: GCM-AES-128\n  ckn: {ckn}\n  deletionPolicy: {policy}\n{cak}"
-    )
-}
-
-fn cak_secret_yaml(name: &str, cak: &str) -> String {
-    format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\nstringData:\n  cak: {cak}\n")
-}
-
-/// The default seed plus a second, disassociated key B activated earlier than the first.
-fn seed_with_key_b() -> String {
-    format!(
-        "{}      - ckn: {CKN_B}\n        cak: {CAK_B}\n        cipherSuite: GCM-AES-128\n        status: Disassociated\n        startOn: \"2025-06-01T00:00:00Z\"\n",
-        default_seed()
-    )
-}
-
-/// No secret reaches the operator's log, the events, the status or the simulator's log.
-fn assert_no_secrets(world: &World) {
-    let status = world.ns.kubectl.ok(&["get", "mkb", "-o", "json"]);
-    for (what, text) in [
-        ("operator log", world.operator.log()),
-        ("events", world.events()),
-        ("status", status),
-        ("simulator log", world.sim.log()),
-    ] {
-        for secret in [
-            ACCESS_KEY_SECRET,
-            SEEDED_CAK,
-            CAK_B,
-            CAK_NEW,
-            &CAK_NEW.to_ascii_uppercase(),
-        ] {
-            assert!(!text.contains(secret), "a secret appears in the {what}");
-        }
-    }
-}
+use serde_json::json;
+use support::sim::{ACCESS_KEY_SECRET, CIRCUIT, REGION, SEEDED_CAK, SEEDED_CKN, default_seed};
+use support::wait_until;
+use support::world::*;
 
 #[test]
 fn a_binding_with_a_cak_secret_associates_its_key_and_becomes_ready() {
@@ -800,5 +670,71 @@ fn a_key_rotation_moves_the_port_to_the_new_key_without_flapping() {
         world.sim.key_status(CIRCUIT, CKN_NEW).as_deref(),
         Some("Associated")
     );
+    assert_no_secrets(&world);
+}
+
+/// A binding can name Secrets only in its own namespace: the schema has no field for
+/// another, and a name that exists only elsewhere is looked up in the binding's namespace
+/// and not found, even though the operator's RBAC could read it there. No cloud call is
+/// made with what another namespace holds.
+#[test]
+fn a_binding_cannot_make_the_operator_read_another_namespaces_secret() {
+    let world = World::new("cross-namespace", &default_seed(), &[], &[]);
+    let other = support::TestNamespace::new("cross-namespace-other");
+    other.kubectl.apply(&cak_secret_yaml("their-cak", CAK_NEW));
+    other.kubectl.apply(&format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: their-credentials\nstringData:\n  accessKeyId: {}\n  accessKeySecret: {ACCESS_KEY_SECRET}\n",
+        support::sim::ACCESS_KEY_ID
+    ));
+
+    for reference in ["cakSecretRef", "credentialsSecretRef"] {
+        let manifest = format!(
+            "{}  {reference}:\n    name: x\n    namespace: {}\n",
+            binding_yaml("reach", CKN_NEW, None, "Disassociate"),
+            other.name
+        );
+        let out = world
+            .ns
+            .kubectl
+            .run_with_stdin(&["apply", "-f", "-"], Some(&manifest));
+        assert!(!out.success, "a {reference} with a namespace was accepted");
+        assert!(
+            out.stderr.contains(reference) && out.stderr.contains("namespace"),
+            "{}",
+            out.stderr
+        );
+    }
+
+    world.apply(&binding_yaml(
+        "reach-cak",
+        CKN_NEW,
+        Some("their-cak"),
+        "Disassociate",
+    ));
+    let binding = world.wait_status("reach-cak", "CakSecretInvalid", |b| {
+        condition_is(b, "Synced", "False", "CakSecretInvalid")
+    });
+    let message = condition(&binding, "Synced").expect("Synced")["message"].clone();
+    assert!(
+        message.as_str().is_some_and(
+            |m| m.contains("their-cak") && m.contains("not found in the binding's namespace")
+        ),
+        "{message}"
+    );
+    world.apply(&format!(
+        "{}  credentialsSecretRef:\n    name: their-credentials\n",
+        binding_yaml("reach-credentials", SEEDED_CKN, None, "Disassociate")
+    ));
+    world.wait_status("reach-credentials", "CredentialsMissing", |b| {
+        condition_is(b, "Synced", "False", "CredentialsMissing")
+    });
+    for action in [
+        "DescribePhysicalConnections",
+        "AssociateMacSecKey",
+        "DisassociateMacSecKey",
+    ] {
+        assert_eq!(world.sim.calls(action), 0, "{action}");
+    }
+    assert_eq!(world.sim.key_status(CIRCUIT, CKN_NEW), None);
     assert_no_secrets(&world);
 }

@@ -1,11 +1,14 @@
 //! The operator's view of the cloud for one binding: observe the key, associate it,
 //! disassociate it. Each call waits for its rate-limit token first.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::cloud::wire::{self, PhysicalConnection};
 use crate::cloud::{AssociateKey, CloudError, VpcClient};
 use crate::credentials::Credentials;
+use crate::metrics::Metrics;
 use crate::resource::MacsecKeyBindingSpec;
 use crate::secret::SecretString;
 
@@ -24,16 +27,30 @@ pub struct Observation {
 pub struct External {
     pub vpc: VpcClient,
     pub limiter: Arc<RateLimiter>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl External {
-    async fn wait_turn(&self, credentials: &Credentials, region_id: &str, action: &'static str) {
+    /// Waits for the rate-limit token of `action`, then makes the call, counted and timed
+    /// for `/metrics` (the wait is not part of the latency).
+    async fn call<T>(
+        &self,
+        credentials: &Credentials,
+        region_id: &str,
+        action: &'static str,
+        call: impl Future<Output = Result<T, CloudError>>,
+    ) -> Result<T, CloudError> {
         let bucket = Bucket {
             access_key_id: credentials.access_key_id.clone(),
             region_id: region_id.to_owned(),
             action,
         };
         self.limiter.acquire(bucket).await;
+        let started = Instant::now();
+        let result = call.await;
+        let code = result.as_ref().err().map_or("OK", CloudError::code);
+        self.metrics.cloud_call(action, code, started.elapsed());
+        result
     }
 
     /// Reads the circuit and finds the key by its CKN (compared in upper case).
@@ -42,18 +59,17 @@ impl External {
         credentials: &Credentials,
         spec: &MacsecKeyBindingSpec,
     ) -> Result<Observation, CloudError> {
-        self.wait_turn(
+        let read = self.vpc.describe_physical_connection(
             credentials,
             &spec.region_id,
-            wire::DESCRIBE_PHYSICAL_CONNECTIONS,
-        )
-        .await;
+            &spec.physical_connection_id,
+        );
         let circuit = self
-            .vpc
-            .describe_physical_connection(
+            .call(
                 credentials,
                 &spec.region_id,
-                &spec.physical_connection_id,
+                wire::DESCRIBE_PHYSICAL_CONNECTIONS,
+                read,
             )
             .await?;
         Ok(observation_of(circuit.as_ref(), &spec.ckn))
@@ -66,8 +82,6 @@ impl External {
         spec: &MacsecKeyBindingSpec,
         cak: &SecretString,
     ) -> Result<String, CloudError> {
-        self.wait_turn(credentials, &spec.region_id, wire::ASSOCIATE_MACSEC_KEY)
-            .await;
         let key = AssociateKey {
             region_id: &spec.region_id,
             physical_connection_id: &spec.physical_connection_id,
@@ -75,7 +89,14 @@ impl External {
             ckn: &spec.ckn,
             cak,
         };
-        self.vpc.associate_macsec_key(credentials, &key).await
+        let associate = self.vpc.associate_macsec_key(credentials, &key);
+        self.call(
+            credentials,
+            &spec.region_id,
+            wire::ASSOCIATE_MACSEC_KEY,
+            associate,
+        )
+        .await
     }
 
     /// `DisassociateMacSecKey`; returns the RequestId.
@@ -84,16 +105,19 @@ impl External {
         credentials: &Credentials,
         spec: &MacsecKeyBindingSpec,
     ) -> Result<String, CloudError> {
-        self.wait_turn(credentials, &spec.region_id, wire::DISASSOCIATE_MACSEC_KEY)
-            .await;
-        self.vpc
-            .disassociate_macsec_key(
-                credentials,
-                &spec.region_id,
-                &spec.physical_connection_id,
-                &spec.ckn,
-            )
-            .await
+        let disassociate = self.vpc.disassociate_macsec_key(
+            credentials,
+            &spec.region_id,
+            &spec.physical_connection_id,
+            &spec.ckn,
+        );
+        self.call(
+            credentials,
+            &spec.region_id,
+            wire::DISASSOCIATE_MACSEC_KEY,
+            disassociate,
+        )
+        .await
     }
 }
 

@@ -3,15 +3,17 @@
 pub mod backoff;
 pub mod decide;
 pub mod external;
+pub mod leader;
 pub mod peers;
 pub mod ratelimit;
 pub mod reconcile;
 pub mod status;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::utils::{PredicateConfig, WatchStreamExt};
@@ -22,9 +24,11 @@ use tokio::sync::mpsc;
 
 use crate::cloud::{CloudError, VpcClient};
 use crate::credentials::{CredentialsError, DefaultChain};
+use crate::http::{self, BindError, Health};
 use crate::resource::MacsecKeyBinding;
 use backoff::Backoff;
 use external::External;
+use leader::{LeaderError, LeaseSettings};
 use ratelimit::RateLimiter;
 use reconcile::{Context, error_policy, reconcile};
 
@@ -37,6 +41,9 @@ pub struct Settings {
     pub resync: Duration,
     pub concurrency: u16,
     pub namespace: Option<String>,
+    pub metrics_address: SocketAddr,
+    /// `None`: reconcile without a lease (one replica only).
+    pub leader_election: Option<LeaseSettings>,
 }
 
 /// Why the controller could not start or run.
@@ -54,17 +61,31 @@ pub enum RunError {
     CrdMissing(kube::Error),
     #[error("cannot list MacsecKeyBindings: {0}")]
     CannotList(kube::Error),
+    #[error(transparent)]
+    Endpoints(#[from] BindError),
+    #[error(transparent)]
+    Leader(#[from] LeaderError),
+    #[error("lost the leader lease: stopped reconciling; restart to rejoin as a follower")]
+    LostLease,
 }
 
 /// Runs the controller until SIGTERM or SIGINT; in-flight reconciles finish first.
 pub async fn run(settings: Settings) -> Result<(), RunError> {
+    let health = Arc::new(Health::default());
+    let (address, server) = http::bind(settings.metrics_address, Arc::clone(&health)).await?;
+    tracing::info!(%address, "serving /metrics, /healthz and /readyz");
+    tokio::spawn(server);
     let client = Client::try_default()
         .await
         .map_err(|e| RunError::KubeConfig(e.to_string()))?;
-    run_with_client(client, settings).await
+    run_with_client(client, settings, health).await
 }
 
-pub async fn run_with_client(client: Client, settings: Settings) -> Result<(), RunError> {
+pub async fn run_with_client(
+    client: Client,
+    settings: Settings,
+    health: Arc<Health>,
+) -> Result<(), RunError> {
     let chain = DefaultChain::from_env()?;
     let vpc = VpcClient::new(settings.vpc_endpoint.clone(), settings.cloud_timeout)?;
     let bindings: Api<MacsecKeyBinding> = match &settings.namespace {
@@ -79,12 +100,28 @@ pub async fn run_with_client(client: Client, settings: Settings) -> Result<(), R
             kube::Error::Api(status) if status.is_not_found() => RunError::CrdMissing(e),
             _ => RunError::CannotList(e),
         })?;
+    health.set_ready();
     tracing::info!(
         credentials = chain.source_name(),
         endpoint = %settings.vpc_endpoint,
         namespace = settings.namespace.as_deref().unwrap_or("(all)"),
         "starting the controller"
     );
+
+    let stop = shutdown_signal().shared();
+    let leadership = match &settings.leader_election {
+        None => None,
+        Some(lease) => {
+            match leader::acquire(client.clone(), lease, leader::identity(), stop.clone()).await? {
+                Some(leadership) => Some(leadership),
+                None => return Ok(()), // stopped while a follower
+            }
+        }
+    };
+    let lost = match &leadership {
+        Some(leadership) => leadership.lost().boxed(),
+        None => futures::future::pending().boxed(),
+    };
 
     let instance = std::env::var("POD_NAME")
         .ok()
@@ -109,11 +146,13 @@ pub async fn run_with_client(client: Client, settings: Settings) -> Result<(), R
         .predicate_filter(intent, PredicateConfig::default());
     let controller = Controller::for_stream(changes, store)
         .with_config(controller::Config::default().concurrency(settings.concurrency));
+    health.metrics.watch_bindings(Some(controller.store()));
     let ctx = Arc::new(Context {
         client,
         external: External {
             vpc,
             limiter: Arc::new(RateLimiter::new(settings.calls_per_second)),
+            metrics: Arc::clone(&health.metrics),
         },
         chain,
         backoff: Backoff::default(),
@@ -122,20 +161,44 @@ pub async fn run_with_client(client: Client, settings: Settings) -> Result<(), R
         resync: settings.resync,
         prompt,
     });
-    controller
+    let reconciling = controller
         .reconcile_on(prompted)
-        .graceful_shutdown_on(shutdown_signal())
-        .run(reconcile, error_policy, ctx)
+        .graceful_shutdown_on(stop)
+        .run(measured_reconcile, error_policy, ctx)
         .for_each(|result| async move {
             match result {
                 Ok((object, _)) => tracing::debug!(binding = %object, "reconciled"),
                 Err(controller::Error::ReconcilerFailed(..)) => {} // logged by the error policy
                 Err(error) => tracing::warn!(%error, "controller"),
             }
-        })
-        .await;
+        });
+    // A lost lease stops everything at once, in-flight calls included: another replica
+    // may already be acting, so nothing more may reach the cloud from here.
+    let outcome = tokio::select! {
+        () = reconciling => Ok(()),
+        () = lost => Err(RunError::LostLease),
+    };
+    health.metrics.watch_bindings(None);
+    if let Some(leadership) = leadership
+        && outcome.is_ok()
+        && !leadership.was_lost()
+    {
+        leadership.release().await;
+    }
     tracing::info!("stopped");
-    Ok(())
+    outcome
+}
+
+/// [`reconcile`], counted and timed for `/metrics`.
+async fn measured_reconcile(
+    binding: Arc<MacsecKeyBinding>,
+    ctx: Arc<Context>,
+) -> Result<kube::runtime::controller::Action, reconcile::Error> {
+    let started = std::time::Instant::now();
+    let result = reconcile(binding, Arc::clone(&ctx)).await;
+    let failure = result.as_ref().err().map(reconcile::Error::reason);
+    ctx.external.metrics.reconciled(failure, started.elapsed());
+    result
 }
 
 /// What a watch event must change to start a reconcile: everything but the status. The

@@ -18,14 +18,15 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Applies `crds/` to the control plane once per test binary, as a user would, and waits
-/// for the CRD to be Established.
+/// Applies `crds/macseckeybinding.yaml` to the control plane once per test binary, as a user
+/// would, and waits for the CRD to be Established. (The file, not the directory: `crds/`
+/// also holds the `kustomization.yaml` that `deploy/` includes, which is no manifest.)
 pub fn install_crd() {
     static INSTALLED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     INSTALLED.get_or_init(|| {
         let kubectl = control_plane().kubectl();
-        let crds = repo_root().join("crds");
-        kubectl.ok(&["apply", "-f", crds.to_str().expect("utf-8 path")]);
+        let crd = repo_root().join("crds/macseckeybinding.yaml");
+        kubectl.ok(&["apply", "-f", crd.to_str().expect("utf-8 path")]);
         kubectl.ok(&[
             "wait",
             "--for=condition=Established",
@@ -68,3 +69,4 @@ impl TestNamespace {
 }
 pub mod operator;
 pub mod sim;
+pub mod world;

@@ -149,6 +149,12 @@ impl Sim {
             .map_or(0, |codes| codes.values().filter_map(|n| n.as_u64()).sum())
     }
 
+    /// Calls of `action` the simulator answered with `code` (`OK` for a success).
+    pub fn calls_answered(&self, action: &str, code: &str) -> u64 {
+        let calls = self.admin("GET", "/_sim/calls", None);
+        calls[action][code].as_u64().unwrap_or(0)
+    }
+
     /// Replaces the fault settings (see the simulator's admin API).
     pub fn set_faults(&self, faults: serde_json::Value) {
         self.admin("PUT", "/_sim/faults", Some(faults));
