@@ -89,10 +89,11 @@ show_circuit
 
 step "Starting the operator (macsec-operator run), with the simulator as its VPC endpoint"
 ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI5tDemoKeyId ALIBABA_CLOUD_ACCESS_KEY_SECRET=DemoSecretValueNotForProduction \
-  setpriv --pdeathsig TERM "$bin" run --vpc-endpoint "$endpoint" > "$work/operator.log" 2>&1 &
+  setpriv --pdeathsig TERM "$bin" run --vpc-endpoint "$endpoint" --metrics-address 127.0.0.1:0 > "$work/operator.log" 2>&1 &
 pids+=($!)
 wait_for "$work/operator.log" 'starting the controller' 30 || fail "the operator did not start: $(cat "$work/operator.log")"
-echo "operator running (its log is kept in $work if the demo fails)"
+metrics="http://$(sed -n 's/.*serving \/metrics.*address=\([^ ]*\).*/\1/p' "$work/operator.log" | head -n 1)"
+echo "operator running, /metrics at $metrics/metrics (its log is kept in $work if the demo fails)"
 
 step "1. Applying a CAK Secret and a binding for a new key on the circuit"
 echo '$ kubectl create secret generic port-1-key-b-cak --from-literal=cak=<32 hex characters>'
@@ -142,4 +143,25 @@ for secret in DemoSecretValueNotForProduction 0F1E2D3C4B5A69780F1E2D3C4B5A6978; 
 done
 echo "(checked: neither the access key secret nor the CAK appears in the operator's or the simulator's log)"
 
-step "6. Stopping everything the demo started"
+step "6. What the operator counted: a scrape of its /metrics"
+printf '$ curl -s %s/metrics | grep ...\n' "$metrics"
+curl -sf "$metrics/metrics" > "$work/metrics.txt" || fail "cannot scrape $metrics/metrics"
+grep -E '^macsec_(cloud_calls_total|reconciles_total|bindings|oldest_blocked_deletion_seconds|leader)' "$work/metrics.txt" || true
+# metric VALUE: the sample of that exact series, 0 when it is absent.
+metric() { awk -v series="$1" '$1 == series { print $2; found = 1 } END { if (!found) print 0 }' "$work/metrics.txt"; }
+# The sample's value as the simulator counted the same calls.
+sim_calls() { curl -sf "$endpoint/_sim/calls" | python3 -c 'import json, sys; print(sum(json.load(sys.stdin).get(sys.argv[1], {}).values()))' "$1"; }
+for action in DescribePhysicalConnections AssociateMacSecKey DisassociateMacSecKey; do
+  counted=$(metric "macsec_cloud_calls_total{action=\"$action\",code=\"OK\"}")
+  served=$(sim_calls "$action")
+  [ "$counted" = "$served" ] || fail "the operator counted $counted $action calls, the simulator served $served"
+done
+[ "$(metric 'macsec_cloud_calls_total{action="AssociateMacSecKey",code="OK"}')" = 1 ] || fail "expected one AssociateMacSecKey"
+[ "$(metric 'macsec_cloud_calls_total{action="DisassociateMacSecKey",code="OK"}')" = 1 ] || fail "expected one DisassociateMacSecKey"
+[ "$(metric 'macsec_oldest_blocked_deletion_seconds')" = 0.0 ] || [ "$(metric 'macsec_oldest_blocked_deletion_seconds')" = 0 ] || fail "a deletion is still blocked"
+for secret in DemoSecretValueNotForProduction 0F1E2D3C4B5A69780F1E2D3C4B5A6978; do
+  if grep -q "$secret" "$work/metrics.txt"; then fail "a secret reached the metrics"; fi
+done
+echo "(checked: one association and one disassociation, every call the simulator served counted, no deletion blocked, no secret)"
+
+step "7. Stopping everything the demo started"

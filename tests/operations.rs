@@ -21,14 +21,7 @@ const ACTIONS: [&str; 3] = [
 /// The identity this replica wrote into the Lease, from its "became the leader" log line.
 fn leader_identity(operator: &Operator) -> String {
     wait_until("the replica to lead", WAIT, || {
-        let log = operator.log();
-        log.lines()
-            .filter(|line| line.contains("became the leader"))
-            .filter_map(|line| line.split("identity=").nth(1))
-            .filter_map(|rest| rest.split_whitespace().next())
-            .map(str::to_owned)
-            .next_back()
-            .ok_or_else(|| tail(&log))
+        operator.logged("became the leader", "identity")
     })
 }
 
@@ -45,16 +38,35 @@ fn lease_holder(lease: &str) -> String {
     ])
 }
 
-/// Waits until the replica says it waits for the lease (it is up, and a follower).
-fn wait_following(operator: &Operator) {
-    wait_until("the replica to follow", WAIT, || {
-        let log = operator.log();
+/// A namespace, a simulator and two replicas on one Lease named after the namespace: the
+/// world's operator is the first, already leading (its Lease identity returned too); the
+/// second is up and following.
+fn two_replicas(
+    test: &str,
+    seed: &str,
+    first_flags: &[&str],
+    second_flags: &[&str],
+) -> (World, String, Operator) {
+    install_crd();
+    let ns = TestNamespace::new(test);
+    let sim = Sim::start(seed, &[]);
+    let first = Operator::replica(control_plane(), &sim, &ns.name, &ns.name, "a", first_flags);
+    let identity = leader_identity(&first);
+    let second = Operator::replica(control_plane(), &sim, &ns.name, &ns.name, "b", second_flags);
+    wait_until("the second replica to follow", WAIT, || {
+        let log = second.log();
         if log.contains("waiting for the leader lease") {
             Ok(())
         } else {
             Err(tail(&log))
         }
     });
+    let world = World {
+        ns,
+        sim,
+        operator: first,
+    };
+    (world, identity, second)
 }
 
 /// Two replicas, one Lease: only the holder reconciles. SIGKILLed in the middle of a
@@ -64,20 +76,14 @@ fn wait_following(operator: &Operator) {
 #[test]
 fn of_two_replicas_one_reconciles_and_the_other_takes_over_a_deletion_in_flight() {
     const LEASE_SECONDS: u64 = 6;
-    install_crd();
-    let ns = TestNamespace::new("two-replicas");
-    let sim = Sim::start(&seed_with_key_b(), &[]);
-    let lease = ns.name.clone();
-    let flags = ["--lease-duration", "6s"];
-    let first = Operator::replica(control_plane(), &sim, &ns.name, &lease, "a", &flags);
-    let first_identity = leader_identity(&first);
-    let second = Operator::replica(control_plane(), &sim, &ns.name, &lease, "b", &flags);
-    wait_following(&second);
-    let mut world = World {
-        ns,
-        sim,
-        operator: first,
-    };
+    // The second replica logs JSON, as the Deployment's do.
+    let (mut world, first_identity, second) = two_replicas(
+        "two-replicas",
+        &seed_with_key_b(),
+        &["--lease-duration", "6s"],
+        &["--lease-duration", "6s", "--log-format", "json"],
+    );
+    let lease = world.ns.name.clone();
     assert_eq!(lease_holder(&lease), first_identity);
 
     world.apply(&binding_yaml("key-a", SEEDED_CKN, None, "Disassociate"));
@@ -107,12 +113,7 @@ fn of_two_replicas_one_reconciles_and_the_other_takes_over_a_deletion_in_flight(
     // waiting for it.
     world.sim.set_faults(json!({"responseDelayMs": 60000}));
     world.delete("key-a");
-    wait_until("the cloud to disassociate the key", WAIT, || {
-        match world.sim.key_status(CIRCUIT, SEEDED_CKN) {
-            Some(s) if s == "Disassociated" => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    });
+    world.wait_cloud_key(SEEDED_CKN, "Disassociated");
     world.operator.kill();
     let killed = Instant::now();
     world.sim.set_faults(json!({}));
@@ -152,6 +153,16 @@ fn of_two_replicas_one_reconciles_and_the_other_takes_over_a_deletion_in_flight(
         None,
         "the new leader made no disassociation of its own"
     );
+    // Every line of the JSON log is one object with a time, a level and a message.
+    let log = second.log();
+    assert!(log.lines().count() >= 3, "{log}");
+    for line in log.lines() {
+        let entry: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        for field in ["timestamp", "level", "message"] {
+            assert!(entry[field].is_string(), "no {field}: {line}");
+        }
+    }
 }
 
 /// SIGTERM, as the kubelet sends it in a rollout: the operator lets the call in flight
@@ -160,31 +171,14 @@ fn of_two_replicas_one_reconciles_and_the_other_takes_over_a_deletion_in_flight(
 #[test]
 fn sigterm_finishes_the_call_in_flight_and_hands_the_lease_over() {
     const LEASE_SECONDS: u64 = 30;
-    install_crd();
-    let ns = TestNamespace::new("sigterm");
-    let sim = Sim::start(&default_seed(), &[]);
-    let lease = ns.name.clone();
     let flags = ["--lease-duration", "30s"];
-    let first = Operator::replica(control_plane(), &sim, &ns.name, &lease, "a", &flags);
-    leader_identity(&first);
-    let second = Operator::replica(control_plane(), &sim, &ns.name, &lease, "b", &flags);
-    wait_following(&second);
-    let mut world = World {
-        ns,
-        sim,
-        operator: first,
-    };
+    let (mut world, _, second) = two_replicas("sigterm", &default_seed(), &flags, &flags);
     world.apply(&binding_yaml("key-a", SEEDED_CKN, None, "Disassociate"));
     world.wait_status("key-a", "Associated", |b| key_status_is(b, "Associated"));
 
     world.sim.set_faults(json!({"responseDelayMs": 3000}));
     world.delete("key-a");
-    wait_until("the cloud to disassociate the key", WAIT, || {
-        match world.sim.key_status(CIRCUIT, SEEDED_CKN) {
-            Some(s) if s == "Disassociated" => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    });
+    world.wait_cloud_key(SEEDED_CKN, "Disassociated");
     let asked = Instant::now();
     world.operator.terminate();
     let status = world.operator.wait_exit(WAIT);

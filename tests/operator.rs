@@ -466,12 +466,7 @@ fn a_killed_operator_converges_after_restart_without_deleting_a_kept_key() {
     // The cloud does the work but holds its answer back.
     world.sim.set_faults(json!({"responseDelayMs": 60000}));
     world.delete("key-a");
-    wait_until("the cloud to disassociate the key", WAIT, || {
-        match world.sim.key_status(CIRCUIT, SEEDED_CKN) {
-            Some(s) if s == "Disassociated" => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    });
+    world.wait_cloud_key(SEEDED_CKN, "Disassociated");
     world.operator.kill();
     let binding = world
         .binding("key-a")
@@ -622,8 +617,21 @@ fn a_key_rotation_moves_the_port_to_the_new_key_without_flapping() {
         Some("cak-old"),
         "Disassociate",
     ));
-    world.wait_status("key-old", "Ready", |b| {
+    let old = world.wait_status("key-old", "Ready", |b| {
         condition_is(b, "Ready", "True", "Associated")
+    });
+    // Creation times have a resolution of one second, and bindings created in the same
+    // second are ordered by name ("key-old" after "key-new"): a real rotation comes later.
+    let created: jiff::Timestamp = old["metadata"]["creationTimestamp"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("creationTimestamp");
+    wait_until("the next second", WAIT, || {
+        if jiff::Timestamp::now().as_second() > created.as_second() {
+            Ok(())
+        } else {
+            Err("same second".into())
+        }
     });
 
     world.apply(&cak_secret_yaml("cak-new", CAK_NEW));

@@ -26,7 +26,12 @@ pub fn install_crd() {
     INSTALLED.get_or_init(|| {
         let kubectl = control_plane().kubectl();
         let crd = repo_root().join("crds/macseckeybinding.yaml");
-        kubectl.ok(&["apply", "-f", crd.to_str().expect("utf-8 path")]);
+        kubectl.ok(&[
+            "apply",
+            "--server-side",
+            "-f",
+            crd.to_str().expect("utf-8 path"),
+        ]);
         kubectl.ok(&[
             "wait",
             "--for=condition=Established",

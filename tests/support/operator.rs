@@ -154,16 +154,21 @@ impl Operator {
             "the operator to serve metrics",
             Duration::from_secs(30),
             || {
-                let log = self.log();
-                log.lines()
-                    .filter(|line| line.contains("serving /metrics"))
-                    .filter_map(|line| line.split("address=").nth(1))
-                    .filter_map(|rest| rest.split_whitespace().next())
-                    .filter_map(|address| address.parse().ok())
-                    .next_back()
-                    .ok_or_else(|| log.lines().rev().take(5).collect::<Vec<_>>().join("\n"))
+                self.logged("serving /metrics", "address")
+                    .and_then(|address| address.parse().map_err(|e| format!("{address}: {e}")))
             },
         )
+    }
+
+    /// The field `name` of the last log line that contains `message`, in either log format
+    /// (`name=value` in text, `"name":"value"` in JSON).
+    pub fn logged(&self, message: &str, name: &str) -> Result<String, String> {
+        let log = self.log();
+        log.lines()
+            .filter(|line| line.contains(message))
+            .filter_map(|line| log_field(line, name))
+            .next_back()
+            .ok_or_else(|| log.lines().rev().take(5).collect::<Vec<_>>().join("\n"))
     }
 
     /// `GET path` on the operator's endpoints: the status code and the body.
@@ -188,6 +193,15 @@ impl Drop for Operator {
             let _ = std::fs::remove_file(&self.log_path);
         }
     }
+}
+
+/// The value of the field `name` in one log line, text or JSON.
+fn log_field(line: &str, name: &str) -> Option<String> {
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(line) {
+        return fields.get(name)?.as_str().map(str::to_owned);
+    }
+    let value = line.split(&format!(" {name}=")).nth(1)?;
+    value.split_whitespace().next().map(str::to_owned)
 }
 
 /// A `/metrics` scrape in the Prometheus text format.
@@ -248,7 +262,12 @@ pub fn service_account_kubeconfig(control_plane: &ControlPlane) -> PathBuf {
         .get_or_init(|| {
             let admin = control_plane.kubectl();
             let deploy = repo_root().join("deploy");
-            admin.ok(&["apply", "-k", deploy.to_str().expect("utf-8 path")]);
+            admin.ok(&[
+                "apply",
+                "--server-side",
+                "-k",
+                deploy.to_str().expect("utf-8 path"),
+            ]);
             admin.ok(&[
                 "wait",
                 "--for=condition=Established",

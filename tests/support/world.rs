@@ -69,6 +69,18 @@ impl World {
         });
     }
 
+    /// Waits until the cloud (the simulator) holds the key `ckn` on `CIRCUIT` in `status`.
+    pub fn wait_cloud_key(&self, ckn: &str, status: &str) {
+        wait_until(
+            &format!("the cloud to hold {ckn} {status}"),
+            WAIT,
+            || match self.sim.key_status(CIRCUIT, ckn) {
+                Some(s) if s == status => Ok(()),
+                other => Err(format!("{other:?}")),
+            },
+        );
+    }
+
     pub fn delete(&self, name: &str) {
         self.ns.kubectl.ok(&["delete", "mkb", name, "--wait=false"]);
     }
