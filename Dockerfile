@@ -9,6 +9,9 @@
 # ca-certificates): musl links the binary statically, so it needs no libc at run time.
 # 1.95 is the toolchain the project is tested with (rust-version in Cargo.toml is 1.89).
 FROM rust:1.95-alpine AS build
+# Set by BuildKit; keys the target cache, so a multi-platform build keeps each platform's
+# objects apart.
+ARG TARGETPLATFORM
 WORKDIR /src
 # Only what the binary is built from: the manifest, the lock file and src/ (no build.rs,
 # no include_str!). .dockerignore keeps target/, .venv/ and .git/ out of the context.
@@ -16,8 +19,8 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 # The registry and target caches survive between builds (BuildKit); the binary is copied
 # out of the cached target directory inside the same step.
-RUN --mount=type=cache,target=/usr/local/cargo/registry \
-    --mount=type=cache,target=/src/target \
+RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
+    --mount=type=cache,target=/src/target,id=macsec-operator-target-${TARGETPLATFORM} \
     cargo build --release --locked --bin macsec-operator \
  && cp target/release/macsec-operator /macsec-operator
 

@@ -34,13 +34,13 @@ pub struct RunArgs {
     #[arg(long, env = "MACSEC_VPC_ENDPOINT", default_value = crate::cloud::client::DEFAULT_ENDPOINT)]
     pub vpc_endpoint: String,
 
-    /// Time limit of each cloud call.
+    /// Time limit of each cloud call (100ms to 60s).
     #[arg(long, env = "MACSEC_CLOUD_TIMEOUT", default_value = "10s", value_parser = parse_cloud_timeout)]
     pub cloud_timeout: Duration,
 
     /// Cloud calls a second per account, region and action (the published quota is 300 a
     /// minute).
-    #[arg(long, env = "MACSEC_RATE_LIMIT", default_value_t = 5.0, value_parser = parse_rate)]
+    #[arg(long, env = "MACSEC_RATE_LIMIT", default_value_t = 5.0, value_parser = parse_rate, allow_negative_numbers = true)]
     pub rate_limit: f64,
 
     /// How often each binding is compared with the cloud (drift made outside Kubernetes
@@ -83,7 +83,7 @@ pub struct RunArgs {
     )]
     pub leader_election_lease: String,
 
-    /// How long the leader Lease lasts without renewal, in whole seconds (at least 3s): the
+    /// How long the leader Lease lasts without renewal, in whole seconds (3s to 300s): the
     /// longest a follower waits after the leader dies. The leader renews a third before the
     /// end.
     #[arg(long, env = "MACSEC_LEASE_DURATION", default_value = "15s", value_parser = parse_lease_duration)]
@@ -160,28 +160,32 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// A resync period: at least a second, so a typo cannot make every binding a hot loop.
 pub fn parse_resync(text: &str) -> Result<Duration, String> {
-    at_least(
+    within(
         parse_duration(text)?,
         Duration::from_secs(1),
+        None,
         "a resync period",
     )
 }
 
-/// A cloud call timeout: at least 100 ms, so no call is doomed before it starts.
+/// A cloud call timeout: at least 100 ms, so no call is doomed before it starts, and at most
+/// a minute, so a stop (the Deployment's 60 s grace period) can wait for a call in flight.
 pub fn parse_cloud_timeout(text: &str) -> Result<Duration, String> {
-    at_least(
+    within(
         parse_duration(text)?,
         Duration::from_millis(100),
+        Some(Duration::from_secs(60)),
         "a cloud timeout",
     )
 }
 
 /// A lease duration: whole seconds, at least 3, so renewing a third before the end leaves
-/// at least a second.
+/// at least a second; at most 5 minutes, as a longer one only delays a takeover.
 pub fn parse_lease_duration(text: &str) -> Result<Duration, String> {
-    let duration = at_least(
+    let duration = within(
         parse_duration(text)?,
         Duration::from_secs(3),
+        Some(Duration::from_secs(300)),
         "a lease duration",
     )?;
     if duration.subsec_nanos() != 0 {
@@ -190,11 +194,18 @@ pub fn parse_lease_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
-fn at_least(value: Duration, minimum: Duration, what: &str) -> Result<Duration, String> {
-    if value >= minimum {
-        Ok(value)
-    } else {
-        Err(format!("{what} must be at least {minimum:?}"))
+fn within(
+    value: Duration,
+    minimum: Duration,
+    maximum: Option<Duration>,
+    what: &str,
+) -> Result<Duration, String> {
+    if value < minimum {
+        return Err(format!("{what} must be at least {minimum:?}"));
+    }
+    match maximum {
+        Some(maximum) if value > maximum => Err(format!("{what} must be at most {maximum:?}")),
+        _ => Ok(value),
     }
 }
 
@@ -240,6 +251,15 @@ mod tests {
         assert!(parse_lease_duration("2s").is_err());
         assert!(parse_lease_duration("3500ms").is_err());
         assert_eq!(parse_lease_duration("15s"), Ok(Duration::from_secs(15)));
+    }
+
+    #[test]
+    fn values_past_their_bound_are_refused() {
+        assert!(parse_cloud_timeout("61s").is_err());
+        assert_eq!(parse_cloud_timeout("60s"), Ok(Duration::from_secs(60)));
+        assert!(parse_lease_duration("301s").is_err());
+        assert!(parse_lease_duration("3000000000s").is_err());
+        assert_eq!(parse_lease_duration("300s"), Ok(Duration::from_secs(300)));
     }
 
     #[test]

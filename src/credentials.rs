@@ -143,6 +143,19 @@ impl CredentialsError {
     }
 }
 
+/// An on/off variable: `true` or `false` in any case, off when unset. Anything else is a
+/// mistake worth stopping for (`yes` meant as on would otherwise silently be off).
+fn switch(name: &str, value: Option<String>) -> Result<bool, CredentialsError> {
+    match value {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(v) => Err(CredentialsError::Invalid(format!(
+            "{name} must be true or false, not {v:?}"
+        ))),
+    }
+}
+
 /// The operator's default credential chain.
 #[derive(Debug)]
 pub enum DefaultChain {
@@ -187,15 +200,13 @@ impl DefaultChain {
         ];
         match oidc {
             [Some(role_arn), Some(provider_arn), Some(token_file)] => {
-                let sts_endpoint = get(ENV_STS_ENDPOINT).unwrap_or_else(|| {
-                    let vpc = get(ENV_VPC_ENDPOINT_ENABLED)
-                        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-                    match (get(ENV_STS_REGION), vpc) {
+                let vpc = switch(ENV_VPC_ENDPOINT_ENABLED, get(ENV_VPC_ENDPOINT_ENABLED))?;
+                let sts_endpoint =
+                    get(ENV_STS_ENDPOINT).unwrap_or_else(|| match (get(ENV_STS_REGION), vpc) {
                         (Some(region), true) => format!("https://sts-vpc.{region}.aliyuncs.com"),
                         (Some(region), false) => format!("https://sts.{region}.aliyuncs.com"),
                         (None, _) => "https://sts.aliyuncs.com".to_owned(),
-                    }
-                });
+                    });
                 let session_name =
                     get(ENV_ROLE_SESSION_NAME).unwrap_or_else(|| "macsec-operator".to_owned());
                 return Ok(DefaultChain::Oidc(OidcProvider::new(
@@ -214,7 +225,7 @@ impl DefaultChain {
             }
         }
 
-        if get(ENV_ECS_METADATA_DISABLED).is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        if switch(ENV_ECS_METADATA_DISABLED, get(ENV_ECS_METADATA_DISABLED))? {
             return Ok(DefaultChain::None);
         }
         let endpoint = get(ENV_ECS_METADATA_ENDPOINT)
@@ -622,6 +633,31 @@ mod tests {
         let none =
             DefaultChain::from_vars(&vars(&[(ENV_ECS_METADATA_DISABLED, "true")])).expect("valid");
         assert!(matches!(none, DefaultChain::None));
+        let on =
+            DefaultChain::from_vars(&vars(&[(ENV_ECS_METADATA_DISABLED, "FALSE")])).expect("valid");
+        assert!(matches!(on, DefaultChain::EcsRamRole(_)));
+    }
+
+    #[test]
+    fn switches_are_true_or_false_and_nothing_else() {
+        let error = DefaultChain::from_vars(&vars(&[(ENV_ECS_METADATA_DISABLED, "maybe")]))
+            .map(|_| ())
+            .expect_err("refused");
+        assert!(
+            error.to_string().contains(ENV_ECS_METADATA_DISABLED),
+            "{error}"
+        );
+        let oidc_with = |value: &str| {
+            DefaultChain::from_vars(&vars(&[
+                (ENV_ROLE_ARN, "acs:ram::1:role/r"),
+                (ENV_OIDC_PROVIDER_ARN, "acs:ram::1:oidc-provider/p"),
+                (ENV_OIDC_TOKEN_FILE, "/var/run/token"),
+                (ENV_VPC_ENDPOINT_ENABLED, value),
+            ]))
+            .map(|_| ())
+        };
+        assert!(oidc_with("yes").is_err());
+        assert!(oidc_with("True").is_ok());
     }
 
     #[test]

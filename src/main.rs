@@ -61,7 +61,10 @@ fn run_sim(args: SimArgs) -> ExitCode {
 
 /// Runs the controller; bad configuration ends the process with one line.
 fn run_controller(args: RunArgs) -> ExitCode {
-    telemetry::init(args.log_format);
+    if let Err(error) = telemetry::init(args.log_format) {
+        eprintln!("macsec-operator run: {error}");
+        return ExitCode::FAILURE;
+    }
     let settings = controller::Settings {
         vpc_endpoint: args.vpc_endpoint,
         cloud_timeout: args.cloud_timeout,

@@ -4,10 +4,22 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::LogFormat;
 
+/// The level when `RUST_LOG` is not set.
+const DEFAULT_FILTER: &str = "info,kube=warn";
+
+/// `RUST_LOG` is set but is no filter.
+#[derive(Debug, thiserror::Error)]
+#[error("RUST_LOG: {0}")]
+pub struct FilterError(String);
+
 /// Installs the global subscriber; a second call is a no-op.
-pub fn init(format: LogFormat) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,kube=warn"));
+pub fn init(format: LogFormat) -> Result<(), FilterError> {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.trim().is_empty() => {
+            EnvFilter::try_new(&directives).map_err(|e| FilterError(e.to_string()))?
+        }
+        _ => EnvFilter::new(DEFAULT_FILTER),
+    };
     // Colours only on a terminal: a pod's log, a file or a pipe gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -17,4 +29,5 @@ pub fn init(format: LogFormat) {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+    Ok(())
 }

@@ -52,12 +52,12 @@ impl VpcClient {
     ) -> Result<Self, CloudError> {
         let endpoint_template = endpoint_template.into();
         // Validate once at start, with a sample region, so a bad flag fails early.
-        parse_endpoint(&endpoint_template, "cn-hangzhou", "VpcClient")?;
+        parse_endpoint(&endpoint_template, "cn-hangzhou", "--vpc-endpoint")?;
         let http = reqwest::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .build()
             .map_err(|e| CloudError::Endpoint {
-                action: "VpcClient",
+                action: "--vpc-endpoint",
                 endpoint: endpoint_template.clone(),
                 detail: e.to_string(),
             })?;

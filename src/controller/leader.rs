@@ -103,7 +103,7 @@ pub async fn acquire(
                 Follow::Acquired => break manager,
                 // A fresh manager reads the Lease again at once. The same identity is kept,
                 // so a lock taken just as the old one was dropped is still recognised as ours.
-                Follow::Released => tracing::info!("the leader released the lease: trying to take it"),
+                Follow::Released => tracing::info!("the lease has no holder: trying to take it"),
             },
         }
     };
@@ -128,7 +128,7 @@ pub async fn acquire(
 /// How waiting for the lease ended.
 enum Follow {
     Acquired,
-    /// The holder gave the lease up before it expired.
+    /// The lease has no holder: released at a clean stop, or cleared after it expired.
     Released,
 }
 

@@ -55,10 +55,8 @@ pub enum RunError {
     KubeConfig(String),
     #[error("credentials: {0}")]
     Credentials(#[from] CredentialsError),
-    #[error("VPC endpoint: {0}")]
+    #[error(transparent)]
     Endpoint(#[from] CloudError),
-    #[error("the MacsecKeyBinding CRD is not installed ({0}); apply crds/ first")]
-    CrdMissing(kube::Error),
     #[error("cannot list MacsecKeyBindings: {0}")]
     CannotList(kube::Error),
     #[error(transparent)]
@@ -71,35 +69,34 @@ pub enum RunError {
 
 /// Runs the controller until SIGTERM or SIGINT; in-flight reconciles finish first.
 pub async fn run(settings: Settings) -> Result<(), RunError> {
+    // The configuration first: a bad value stops the process before it serves anything.
+    let chain = DefaultChain::from_env()?;
+    let vpc = VpcClient::new(settings.vpc_endpoint.clone(), settings.cloud_timeout)?;
+    let client = Client::try_default()
+        .await
+        .map_err(|e| RunError::KubeConfig(e.to_string()))?;
     let health = Arc::new(Health::default());
     let (address, server) = http::bind(settings.metrics_address, Arc::clone(&health)).await?;
     tracing::info!(%address, "serving /metrics, /healthz and /readyz");
     tokio::spawn(server);
-    let client = Client::try_default()
-        .await
-        .map_err(|e| RunError::KubeConfig(e.to_string()))?;
-    run_with_client(client, settings, health).await
+    run_with_client(client, chain, vpc, settings, health).await
 }
 
 pub async fn run_with_client(
     client: Client,
+    chain: DefaultChain,
+    vpc: VpcClient,
     settings: Settings,
     health: Arc<Health>,
 ) -> Result<(), RunError> {
-    let chain = DefaultChain::from_env()?;
-    let vpc = VpcClient::new(settings.vpc_endpoint.clone(), settings.cloud_timeout)?;
     let bindings: Api<MacsecKeyBinding> = match &settings.namespace {
         Some(namespace) => Api::namespaced(client.clone(), namespace),
         None => Api::all(client.clone()),
     };
-    // Fail at start, with a clear line, rather than watch nothing.
-    bindings
-        .list(&kube::api::ListParams::default().limit(1))
-        .await
-        .map_err(|e| match &e {
-            kube::Error::Api(status) if status.is_not_found() => RunError::CrdMissing(e),
-            _ => RunError::CannotList(e),
-        })?;
+    let stop = shutdown_signal().shared();
+    if !wait_for_crd(&bindings, stop.clone()).await? {
+        return Ok(()); // stopped before the CRD came
+    }
     health.set_ready();
     tracing::info!(
         credentials = chain.source_name(),
@@ -108,7 +105,6 @@ pub async fn run_with_client(
         "starting the controller"
     );
 
-    let stop = shutdown_signal().shared();
     let leadership = match &settings.leader_election {
         None => None,
         Some(lease) => {
@@ -187,6 +183,37 @@ pub async fn run_with_client(
     }
     tracing::info!("stopped");
     outcome
+}
+
+/// How often to look again for a CRD that is not installed yet.
+const CRD_RECHECK: Duration = Duration::from_secs(5);
+
+/// Lists the bindings once, so that a missing permission or an unreachable API server stops
+/// the start with a clear line rather than a silent watch. A CRD that is not installed yet
+/// is waited for, not ready, as GitOps tools may apply it after the operator. `false` when
+/// `stop` came first.
+async fn wait_for_crd(
+    bindings: &Api<MacsecKeyBinding>,
+    stop: impl Future<Output = ()>,
+) -> Result<bool, RunError> {
+    tokio::pin!(stop);
+    loop {
+        match bindings
+            .list(&kube::api::ListParams::default().limit(1))
+            .await
+        {
+            Ok(_) => return Ok(true),
+            // A plain-text "404 page not found": the API server serves no such resource.
+            Err(kube::Error::Api(status)) if status.code == 404 => tracing::warn!(
+                "the MacsecKeyBinding CRD is not installed; waiting for it (kubectl apply --server-side -k crds/)"
+            ),
+            Err(error) => return Err(RunError::CannotList(error)),
+        }
+        tokio::select! {
+            () = &mut stop => return Ok(false),
+            () = tokio::time::sleep(CRD_RECHECK) => {}
+        }
+    }
 }
 
 /// [`reconcile`], counted and timed for `/metrics`.

@@ -49,6 +49,20 @@ impl Operator {
         replica: &str,
         extra: &[&str],
     ) -> Operator {
+        let kubeconfig = service_account_kubeconfig(control_plane);
+        Operator::launch(kubeconfig, sim, namespace, lease, replica, extra)
+    }
+
+    /// A replica with `kubeconfig` (for a test about what happens before `deploy/` is
+    /// installed, the admin's).
+    pub fn launch(
+        kubeconfig: PathBuf,
+        sim: &Sim,
+        namespace: &str,
+        lease: &str,
+        replica: &str,
+        extra: &[&str],
+    ) -> Operator {
         let logs = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("operator-logs");
         std::fs::create_dir_all(&logs).expect("log dir");
         let log_path = logs.join(format!("{namespace}-{replica}.log"));
@@ -75,7 +89,7 @@ impl Operator {
             child: None,
             log_path,
             args,
-            kubeconfig: service_account_kubeconfig(control_plane),
+            kubeconfig,
         };
         operator.spawn();
         operator
