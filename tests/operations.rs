@@ -53,14 +53,7 @@ fn two_replicas(
     let first = Operator::replica(control_plane(), &sim, &ns.name, &ns.name, "a", first_flags);
     let identity = leader_identity(&first);
     let second = Operator::replica(control_plane(), &sim, &ns.name, &ns.name, "b", second_flags);
-    wait_until("the second replica to follow", WAIT, || {
-        let log = second.log();
-        if log.contains("waiting for the leader lease") {
-            Ok(())
-        } else {
-            Err(tail(&log))
-        }
-    });
+    second.wait_logged("waiting for the leader lease");
     let world = World {
         ns,
         sim,
@@ -214,12 +207,7 @@ fn sigterm_finishes_the_call_in_flight_and_hands_the_lease_over() {
 fn metrics_after_the_demo_flow_count_what_happened() {
     let world = World::new("metrics", &default_seed(), &[], &[]);
     assert_eq!(world.operator.http_get("/healthz"), (200, "ok".to_owned()));
-    wait_until("/readyz", WAIT, || {
-        match world.operator.http_get("/readyz") {
-            (200, _) => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    });
+    world.operator.wait_ready();
 
     world.apply(&cak_secret_yaml("demo-cak", CAK_NEW));
     world.apply(&binding_yaml(

@@ -5,12 +5,10 @@
 mod support;
 
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use support::operator::{OPERATOR_NAMESPACE, Operator};
 use support::sim::{ACCESS_KEY_ID, ACCESS_KEY_SECRET, Sim, default_seed};
-use support::world::{WAIT, tail};
-use support::{control_plane, repo_root, wait_until};
+use support::{control_plane, install_crd};
 
 /// Environment variables: (name, value).
 type Env<'a> = &'a [(&'a str, &'a str)];
@@ -128,14 +126,7 @@ fn a_missing_crd_is_waited_for_with_readiness_off() {
         "0",
         &["--lease-duration", "6s"],
     );
-    wait_until("the warning about the CRD", WAIT, || {
-        let log = operator.log();
-        if log.contains("the MacsecKeyBinding CRD is not installed; waiting") {
-            Ok(())
-        } else {
-            Err(tail(&log))
-        }
-    });
+    operator.wait_logged("the MacsecKeyBinding CRD is not installed; waiting");
     assert_eq!(operator.http_get("/healthz").0, 200, "alive");
     assert_eq!(
         operator.http_get("/readyz").0,
@@ -143,25 +134,7 @@ fn a_missing_crd_is_waited_for_with_readiness_off() {
         "not ready without the CRD"
     );
 
-    let crd = repo_root().join("crds/macseckeybinding.yaml");
-    admin.ok(&[
-        "apply",
-        "--server-side",
-        "-f",
-        crd.to_str().expect("utf-8 path"),
-    ]);
-    wait_until("/readyz", Duration::from_secs(30), || {
-        match operator.http_get("/readyz") {
-            (200, _) => Ok(()),
-            other => Err(format!("{other:?}\n{}", tail(&operator.log()))),
-        }
-    });
-    wait_until("the controller to start", WAIT, || {
-        let log = operator.log();
-        if log.contains("became the leader") {
-            Ok(())
-        } else {
-            Err(tail(&log))
-        }
-    });
+    install_crd();
+    operator.wait_ready();
+    operator.wait_logged("became the leader");
 }

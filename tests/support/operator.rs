@@ -157,6 +157,32 @@ impl Operator {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
+    /// Waits until a line of the log contains `message`.
+    pub fn wait_logged(&self, message: &str) {
+        wait_until(
+            &format!("the log to say {message:?}"),
+            Duration::from_secs(60),
+            || {
+                let log = self.log();
+                if log.contains(message) {
+                    Ok(())
+                } else {
+                    Err(log.lines().rev().take(5).collect::<Vec<_>>().join("\n"))
+                }
+            },
+        );
+    }
+
+    /// Waits until `/readyz` answers 200.
+    pub fn wait_ready(&self) {
+        wait_until("/readyz", Duration::from_secs(60), || {
+            match self.http_get("/readyz") {
+                (200, _) => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        });
+    }
+
     /// Whether this process has taken the leader lease (in its log).
     pub fn is_leader(&self) -> bool {
         self.log().contains("became the leader")
