@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::cloud::wire::{self, PhysicalConnection};
+use crate::cloud::wire::{self, PhysicalConnection, key_status};
 use crate::cloud::{AssociateKey, CloudError, VpcClient};
 use crate::credentials::Credentials;
 use crate::metrics::Metrics;
@@ -20,6 +20,8 @@ use super::ratelimit::{Bucket, RateLimiter};
 pub struct Observation {
     pub observed: Observed,
     pub start_on: Option<String>,
+    /// The CKN of the key in use on the circuit (`Associated`), whichever it is.
+    pub in_use: Option<String>,
 }
 
 /// The cloud, as the reconciler uses it.
@@ -127,23 +129,26 @@ pub fn observation_of(circuit: Option<&PhysicalConnection>, ckn: &str) -> Observ
         return Observation {
             observed: Observed::CircuitMissing,
             start_on: None,
+            in_use: None,
         };
     };
-    match circuit
-        .macsec_keys
-        .macsec_key
+    let keys = &circuit.macsec_keys.macsec_key;
+    let in_use = keys
         .iter()
-        .find(|key| key.ckn.eq_ignore_ascii_case(ckn))
-    {
+        .find(|key| key.status == key_status::ASSOCIATED)
+        .map(|key| key.ckn.clone());
+    match keys.iter().find(|key| key.ckn.eq_ignore_ascii_case(ckn)) {
         Some(key) => Observation {
             observed: Observed::Key {
                 status: key.status.clone(),
             },
             start_on: key.start_on.clone().filter(|s| !s.is_empty()),
+            in_use,
         },
         None => Observation {
             observed: Observed::KeyAbsent,
             start_on: None,
+            in_use,
         },
     }
 }
@@ -176,6 +181,7 @@ mod tests {
             }
         );
         assert_eq!(found.start_on.as_deref(), Some("2026-01-01T00:00:00Z"));
+        assert_eq!(found.in_use.as_deref(), Some("ABCDEF"));
         assert_eq!(
             observation_of(Some(&circuit), "abcd").observed,
             Observed::KeyAbsent

@@ -5,6 +5,7 @@
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
+use super::status::{CAK_SECRET_INVALID, SYNCED, condition};
 use crate::resource::MacsecKeyBinding;
 
 fn same_circuit(a: &MacsecKeyBinding, b: &MacsecKeyBinding) -> bool {
@@ -40,20 +41,41 @@ pub fn conflict_owner<'a>(
 }
 
 /// The binding whose key should be in use on `binding`'s circuit: the youngest that names
-/// a CAK Secret, is not being deleted, and owns its key. In a key rotation that is the new
-/// key; once it goes, the previous one.
+/// a CAK Secret, is not being deleted, owns its key, and can associate it. In a key rotation
+/// that is the new key; once it goes, the previous one.
+///
+/// A binding that reported its CAK Secret unusable cannot take the port, so it leaves it to
+/// an older one rather than to no key at all, unless its key is what the cloud has in use
+/// (`in_use`): then its Secret was fixed and the status saying otherwise is stale.
+/// `binding` itself always counts, for the same reason.
 pub fn active_on_circuit<'a>(
     binding: &MacsecKeyBinding,
     all: impl IntoIterator<Item = &'a MacsecKeyBinding> + Clone,
+    in_use: Option<&str>,
 ) -> Option<&'a MacsecKeyBinding> {
+    let can_associate = |other: &MacsecKeyBinding| {
+        other.uid() == binding.uid()
+            || in_use.is_some_and(|ckn| other.spec.ckn.eq_ignore_ascii_case(ckn))
+            || !reported_cak_unusable(other)
+    };
     all.clone()
         .into_iter()
         .filter(|other| same_circuit(binding, other))
         .filter(|other| {
             other.spec.cak_secret_ref.is_some() && other.meta().deletion_timestamp.is_none()
         })
+        .filter(|other| can_associate(other))
         .filter(|other| conflict_owner(other, all.clone()).is_none())
         .max_by_key(|other| age_key(other))
+}
+
+/// Whether `binding`'s last reconcile found its CAK Secret missing or malformed.
+fn reported_cak_unusable(binding: &MacsecKeyBinding) -> bool {
+    binding
+        .status
+        .as_ref()
+        .and_then(|status| condition(status, SYNCED))
+        .is_some_and(|synced| synced.status == "False" && synced.reason == CAK_SECRET_INVALID)
 }
 
 /// The other bindings on the same circuit, to reconcile after a mutating call there.
@@ -119,7 +141,7 @@ mod tests {
         let elsewhere = with_cak(binding("elsewhere", "2026-05-01T00:00:00Z", "pc-b", "DDDD"));
         let all = [old.clone(), new.clone(), adopted.clone(), elsewhere.clone()];
         assert_eq!(
-            active_on_circuit(&old, &all).map(|b| b.name_any()),
+            active_on_circuit(&old, &all, None).map(|b| b.name_any()),
             Some("new".into())
         );
         // Once the new key is being deleted, the previous one is active again.
@@ -128,8 +150,48 @@ mod tests {
             Some(Time("2026-06-01T00:00:00Z".parse().expect("time")));
         let all = [old.clone(), leaving, adopted];
         assert_eq!(
-            active_on_circuit(&old, &all).map(|b| b.name_any()),
+            active_on_circuit(&old, &all, None).map(|b| b.name_any()),
             Some("old".into())
+        );
+    }
+
+    #[test]
+    fn a_binding_without_a_usable_cak_does_not_hold_the_port() {
+        let with_cak = |mut b: MacsecKeyBinding| {
+            b.spec.cak_secret_ref = Some(crate::resource::CakSecretRef {
+                name: "cak".into(),
+                key: "cak".into(),
+            });
+            b
+        };
+        let old = with_cak(binding("old", "2026-01-01T00:00:00Z", "pc-a", "AAAA"));
+        let mut broken = with_cak(binding("broken", "2026-03-01T00:00:00Z", "pc-a", "BBBB"));
+        broken.status = Some(crate::resource::MacsecKeyBindingStatus {
+            conditions: vec![k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
+                type_: SYNCED.into(),
+                status: "False".into(),
+                reason: CAK_SECRET_INVALID.into(),
+                message: "CAK Secret cak: not found".into(),
+                last_transition_time: Time("2026-03-01T00:00:00Z".parse().expect("time")),
+                observed_generation: None,
+            }],
+            ..Default::default()
+        });
+        let all = [old.clone(), broken.clone()];
+        assert_eq!(
+            active_on_circuit(&old, &all, None).map(|b| b.name_any()),
+            Some("old".into()),
+            "the older binding keeps the port"
+        );
+        assert_eq!(
+            active_on_circuit(&broken, &all, None).map(|b| b.name_any()),
+            Some("broken".into()),
+            "its own stale status never stops a binding whose Secret was fixed"
+        );
+        assert_eq!(
+            active_on_circuit(&old, &all, Some("bbbb")).map(|b| b.name_any()),
+            Some("broken".into()),
+            "its key in use shows its status is stale"
         );
     }
 

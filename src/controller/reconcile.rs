@@ -17,9 +17,9 @@ use tokio::sync::mpsc;
 
 use super::backoff::{Backoff, jittered};
 use super::decide::{Observed, Phase, Role, Step, decide, needs_cloud};
-use super::external::{External, Observation};
+use super::external::{External, Observation, observation_of};
 use super::peers::{active_on_circuit, circuit_siblings, conflict_owner};
-use super::status::{Reason, Report, next_status};
+use super::status::{CAK_SECRET_INVALID, Reason, Report, next_status};
 use crate::cloud::{CloudError, ErrorKind};
 use crate::credentials::{Credentials, CredentialsError, DefaultChain};
 use crate::resource::{DeletionPolicy, FINALIZER, MacsecKeyBinding, MacsecKeyBindingSpec};
@@ -112,7 +112,7 @@ impl Error {
         match self.root() {
             Error::Cloud(e) => e.code().to_owned(),
             Error::Credentials(e) => e.reason().to_owned(),
-            Error::CakSecret { .. } => "CakSecretInvalid".to_owned(),
+            Error::CakSecret { .. } => CAK_SECRET_INVALID.to_owned(),
             Error::DeletionPending(_) => "DeletionPending".to_owned(),
             Error::Kube(_) | Error::Finalizer(_) => "KubernetesApiError".to_owned(),
             Error::NoNamespace => "NoNamespace".to_owned(),
@@ -192,7 +192,6 @@ async fn apply(
         };
         return Ok(Action::requeue(next));
     }
-    let (role, active) = role_of(binding, ctx);
     // The last read of the cloud, kept for the status even when a later step fails.
     let mut seen: Option<Observation> = None;
     let outcome = async {
@@ -204,8 +203,9 @@ async fn apply(
         };
         let mut observation = ctx.external.observe(&credentials, spec).await?;
         seen = Some(observation.clone());
+        let role = role_of(binding, ctx, observation.in_use.as_deref());
         let mut request_id = None;
-        let step = decide(Phase::Apply, role, &observation.observed);
+        let step = decide(Phase::Apply, role.0, &observation.observed);
         if let (Step::Associate, Some(cak)) = (step, &cak) {
             let id = ctx.external.associate(&credentials, spec, cak).await?;
             publish(
@@ -221,12 +221,12 @@ async fn apply(
             prompt_siblings(binding, ctx);
             observation = ctx.external.observe(&credentials, spec).await?;
         }
-        Ok::<_, Error>((observation, request_id, step))
+        Ok::<_, Error>((observation, request_id, step, role))
     }
     .await;
 
     match outcome {
-        Ok((observation, request_id, step)) => {
+        Ok((observation, request_id, step, (role, active))) => {
             let mut report = report_of(&observation, request_id, None);
             let in_use = observation.observed.key_status()
                 == Some(crate::cloud::wire::key_status::ASSOCIATED);
@@ -254,6 +254,11 @@ async fn apply(
                 .map(|observation| report_of(observation, None, None))
                 .unwrap_or_default();
             report_error(binding, api, ctx, &error, learnt).await?;
+            if matches!(error.root(), Error::CakSecret { .. }) {
+                // A binding without a usable CAK holds no key in use: an older one of the
+                // circuit may have to take the port (see `active_on_circuit`).
+                prompt_siblings(binding, ctx);
+            }
             Err(error)
         }
     }
@@ -363,10 +368,7 @@ async fn delete_key(
                     Err(e) if e.kind() == ErrorKind::KeyAbsent => {}
                     // The circuit is gone: nothing is left on its port.
                     Err(e) if e.kind() == ErrorKind::CircuitNotFound => {
-                        let gone = Observation {
-                            observed: Observed::CircuitMissing,
-                            start_on: None,
-                        };
+                        let gone = observation_of(None, &spec.ckn);
                         return Ok((gone, request_id));
                     }
                     Err(e) => return Err((e.into(), request_id)),
@@ -395,13 +397,17 @@ fn made_progress(binding: &MacsecKeyBinding, ctx: &Context) {
 }
 
 /// What this binding does with its key, and (for a standby) which binding holds the key in
-/// use on the circuit.
-fn role_of(binding: &MacsecKeyBinding, ctx: &Context) -> (Role, Option<String>) {
+/// use on the circuit; `in_use` is the CKN the cloud has in use there.
+fn role_of(
+    binding: &MacsecKeyBinding,
+    ctx: &Context,
+    in_use: Option<&str>,
+) -> (Role, Option<String>) {
     if binding.spec.cak_secret_ref.is_none() {
         return (Role::Adopted, None);
     }
     let all = ctx.store.state();
-    match active_on_circuit(binding, all.iter().map(|b| b.as_ref())) {
+    match active_on_circuit(binding, all.iter().map(|b| b.as_ref()), in_use) {
         Some(active) if active.uid() != binding.uid() => (
             Role::Standby,
             Some(format!(

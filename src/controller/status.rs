@@ -9,6 +9,8 @@ use crate::resource::MacsecKeyBindingStatus;
 
 pub const READY: &str = "Ready";
 pub const SYNCED: &str = "Synced";
+/// The `Synced` reason of a binding whose CAK Secret is missing or malformed.
+pub const CAK_SECRET_INVALID: &str = "CakSecretInvalid";
 
 /// Why a binding is not ready, or why a reconcile did not sync: a CamelCase reason and a
 /// message for people.

@@ -60,6 +60,29 @@ impl World {
         })
     }
 
+    /// Applies the binding `name` (in `yaml`), waits for it to be Ready, then for the clock
+    /// to pass the second it was created in: `creationTimestamp` has a resolution of one
+    /// second, and bindings created in the same second are ordered by name, so only then is
+    /// a binding applied next sure to be the younger. Returns the binding.
+    pub fn apply_older(&self, name: &str, yaml: &str) -> Value {
+        self.apply(yaml);
+        let ready = self.wait_status(name, "Ready", |b| {
+            condition_is(b, "Ready", "True", "Associated")
+        });
+        let created: jiff::Timestamp = ready["metadata"]["creationTimestamp"]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .expect("creationTimestamp");
+        wait_until("the next second", WAIT, || {
+            if jiff::Timestamp::now().as_second() > created.as_second() {
+                Ok(())
+            } else {
+                Err("same second".into())
+            }
+        });
+        ready
+    }
+
     pub fn wait_gone(&self, name: &str) {
         wait_until(&format!("{name} to be gone"), WAIT, || {
             match self.binding(name) {
