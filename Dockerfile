@@ -5,10 +5,13 @@
 #   docker build -t REGISTRY/macsec-operator:0.1.0 .
 #   docker push REGISTRY/macsec-operator:0.1.0
 
-# Build stage. The official Rust image on Alpine (it carries gcc, musl-dev and
-# ca-certificates): musl links the binary statically, so it needs no libc at run time.
-# 1.95 is the toolchain the project is tested with (rust-version in Cargo.toml is 1.89).
+# Build stage. The official Rust image on Alpine: musl links the binary statically, so it
+# needs no libc at run time. 1.95 is the toolchain the project is tested with
+# (rust-version in Cargo.toml is 1.89).
 FROM rust:1.95-alpine AS build
+# The image carries gcc and ca-certificates but not musl's headers and start files, which
+# ring (the TLS crypto, partly C and assembly) compiles against and the linker needs.
+RUN apk add --no-cache musl-dev
 # Set by BuildKit; keys the target cache, so a multi-platform build keeps each platform's
 # objects apart.
 ARG TARGETPLATFORM

@@ -873,3 +873,106 @@ fn examples_are_accepted_and_fit_together() {
         "the ServiceMonitor scrapes port {port}, which the Service does not have"
     );
 }
+
+/// No container engine runs here, so the Dockerfile is checked as text against the tree
+/// and the Deployment: every file it copies from the build context exists and is not
+/// excluded by `.dockerignore`, the build is locked, and the runtime user is the numeric
+/// non-root one the Deployment runs as, with nothing but the binary and the CA bundle.
+#[test]
+fn dockerfile_copies_what_exists_and_runs_as_the_deployments_user() {
+    let dockerfile = read("Dockerfile");
+    let ignored: Vec<String> = read(".dockerignore")
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| line.trim_end_matches('/').to_owned())
+        .collect();
+    let instructions: Vec<&str> = dockerfile
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect();
+    let stages: Vec<&str> = instructions
+        .iter()
+        .filter(|line| line.starts_with("FROM "))
+        .copied()
+        .collect();
+    assert_eq!(
+        stages.len(),
+        2,
+        "a build stage and a runtime stage: {stages:?}"
+    );
+    assert!(stages[0].ends_with(" AS build"), "{}", stages[0]);
+    assert_eq!(
+        stages[1], "FROM scratch",
+        "the runtime stage holds nothing else"
+    );
+
+    let mut runtime_files = Vec::new();
+    let mut in_runtime = false;
+    for line in &instructions {
+        if line.starts_with("FROM ") {
+            in_runtime = *line == stages[1];
+            continue;
+        }
+        let Some(args) = line.strip_prefix("COPY ") else {
+            continue;
+        };
+        let words: Vec<&str> = args.split_whitespace().collect();
+        let (last, sources) = words.split_last().expect("COPY has a destination");
+        if in_runtime {
+            assert!(
+                words[0] == "--from=build",
+                "the runtime stage copies only from the build stage: {line}"
+            );
+            runtime_files.push(*last);
+            continue;
+        }
+        for source in sources.iter().filter(|word| !word.starts_with("--")) {
+            assert!(
+                repo_root().join(source).exists(),
+                "the Dockerfile copies {source}, which is not in the repository"
+            );
+            let top = source.trim_end_matches('/').split('/').next().unwrap_or("");
+            assert!(
+                !ignored.iter().any(|pattern| pattern == top),
+                ".dockerignore leaves {source} out of the build context"
+            );
+        }
+    }
+    assert_eq!(
+        runtime_files,
+        ["/etc/ssl/certs/ca-certificates.crt", "/macsec-operator"]
+    );
+    assert!(
+        dockerfile.contains("cargo build --release --locked --bin macsec-operator"),
+        "the image builds the locked release binary"
+    );
+    assert!(
+        dockerfile.contains("cp target/release/macsec-operator /macsec-operator"),
+        "the binary the runtime stage copies is the one built"
+    );
+    assert!(instructions.contains(&"ENTRYPOINT [\"/macsec-operator\"]"));
+
+    let deployment = find(
+        &documents(&render("deploy")),
+        "Deployment",
+        "macsec-operator",
+    )
+    .clone();
+    let context = &container(&deployment)["securityContext"];
+    let user = format!(
+        "USER {}:{}",
+        context["runAsUser"].as_u64().expect("runAsUser"),
+        context["runAsGroup"].as_u64().expect("runAsGroup")
+    );
+    assert!(
+        instructions.contains(&user.as_str()),
+        "the image's user is the Deployment's ({user})"
+    );
+    // The port the Deployment probes and scrapes is the one the image documents.
+    let port = container(&deployment)["ports"][0]["containerPort"]
+        .as_u64()
+        .expect("containerPort");
+    assert!(instructions.contains(&format!("EXPOSE {port}").as_str()));
+}
