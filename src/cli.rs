@@ -53,7 +53,7 @@ pub struct RunArgs {
     pub concurrency: u16,
 
     /// Watch only this namespace (default: all namespaces).
-    #[arg(long, env = "MACSEC_WATCH_NAMESPACE")]
+    #[arg(long, env = "MACSEC_WATCH_NAMESPACE", value_parser = parse_namespace)]
     pub namespace: Option<String>,
 
     /// Log format.
@@ -72,14 +72,15 @@ pub struct RunArgs {
 
     /// Namespace of the leader Lease (default: the pod's own namespace, or the kubeconfig
     /// context's).
-    #[arg(long, env = "MACSEC_LEADER_ELECTION_NAMESPACE")]
+    #[arg(long, env = "MACSEC_LEADER_ELECTION_NAMESPACE", value_parser = parse_namespace)]
     pub leader_election_namespace: Option<String>,
 
     /// Name of the leader Lease.
     #[arg(
         long,
         env = "MACSEC_LEADER_ELECTION_LEASE",
-        default_value = "macsec-operator-leader"
+        default_value = "macsec-operator-leader",
+        value_parser = parse_object_name
     )]
     pub leader_election_lease: String,
 
@@ -210,6 +211,35 @@ fn within(
 }
 
 /// Parses a positive rate of calls per second.
+/// A namespace name as Kubernetes takes it (an RFC 1123 label): a typo must stop the start,
+/// not leave the operator watching a namespace that cannot exist.
+pub fn parse_namespace(text: &str) -> Result<String, String> {
+    let valid = (1..=63).contains(&text.len()) && is_dns_label(text);
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err("a namespace name is 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit".to_owned())
+    }
+}
+
+/// An object name as Kubernetes takes it for a Lease (an RFC 1123 subdomain).
+pub fn parse_object_name(text: &str) -> Result<String, String> {
+    let valid = (1..=253).contains(&text.len()) && text.split('.').all(is_dns_label);
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err("a Lease name is lower-case letters, digits, '-' and '.', up to 253 characters, each dot-separated part starting and ending with a letter or digit".to_owned())
+    }
+}
+
+fn is_dns_label(part: &str) -> bool {
+    let alphanumeric = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    part.len() <= 63
+        && part.starts_with(alphanumeric)
+        && part.ends_with(alphanumeric)
+        && part.chars().all(|c| alphanumeric(c) || c == '-')
+}
+
 pub fn parse_rate(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(rate) if rate > 0.0 && rate.is_finite() => Ok(rate),
@@ -260,6 +290,26 @@ mod tests {
         assert!(parse_lease_duration("301s").is_err());
         assert!(parse_lease_duration("3000000000s").is_err());
         assert_eq!(parse_lease_duration("300s"), Ok(Duration::from_secs(300)));
+    }
+
+    #[test]
+    fn names_are_checked_as_kubernetes_would() {
+        assert_eq!(parse_namespace("network-1"), Ok("network-1".to_owned()));
+        for bad in [
+            "",
+            "Bad_NS",
+            "-network",
+            "network-",
+            "net.work",
+            &"n".repeat(64),
+        ] {
+            assert!(parse_namespace(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_object_name("macsec-operator-leader").is_ok());
+        assert!(parse_object_name("leader.macsec.example").is_ok());
+        for bad in ["", "Bad Name", "leader..x", "leader.", &"l".repeat(254)] {
+            assert!(parse_object_name(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use macsec_operator::cli::{Cli, Command, RunArgs, SimArgs};
+use macsec_operator::cli::{Cli, Command, LogFormat, RunArgs, SimArgs};
 use macsec_operator::{controller, resource, sim, telemetry};
 
 fn main() -> ExitCode {
@@ -56,13 +56,14 @@ fn refuse_flags(error: &clap::Error) -> ExitCode {
 
 /// Runs the simulator; any failure is one line on stderr.
 fn run_sim(args: SimArgs) -> ExitCode {
-    run_async("sim", sim::run(args))
+    run_async("sim", LogFormat::Text, sim::run(args))
 }
 
 /// Runs the controller; bad configuration ends the process with one line.
 fn run_controller(args: RunArgs) -> ExitCode {
-    if let Err(error) = telemetry::init(args.log_format) {
-        eprintln!("macsec-operator run: {error}");
+    let log_format = args.log_format;
+    if let Err(error) = telemetry::init(log_format) {
+        telemetry::fatal(log_format, &format!("macsec-operator run: {error}"));
         return ExitCode::FAILURE;
     }
     let settings = controller::Settings {
@@ -81,13 +82,14 @@ fn run_controller(args: RunArgs) -> ExitCode {
                 duration: args.lease_duration,
             }),
     };
-    run_async("run", controller::run(settings))
+    run_async("run", log_format, controller::run(settings))
 }
 
 /// Runs `task` on a multi-threaded runtime of its own; a failure, even of the runtime
-/// itself, is one line on stderr naming the subcommand.
+/// itself, is one line on stderr naming the subcommand, in `log_format`.
 fn run_async<E: std::fmt::Display>(
     subcommand: &str,
+    log_format: LogFormat,
     task: impl std::future::Future<Output = Result<(), E>>,
 ) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -96,14 +98,20 @@ fn run_async<E: std::fmt::Display>(
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("macsec-operator {subcommand}: cannot start the async runtime: {error}");
+            telemetry::fatal(
+                log_format,
+                &format!("macsec-operator {subcommand}: cannot start the async runtime: {error}"),
+            );
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(task) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("macsec-operator {subcommand}: {error}");
+            telemetry::fatal(
+                log_format,
+                &format!("macsec-operator {subcommand}: {error}"),
+            );
             ExitCode::FAILURE
         }
     }

@@ -31,3 +31,21 @@ pub fn init(format: LogFormat) -> Result<(), FilterError> {
     };
     Ok(())
 }
+
+/// Writes the line that ends the process, on standard error, in the format the logs are
+/// in: a log pipeline that parses JSON must not lose the most important line. Written
+/// directly, not through the filter, so no `RUST_LOG` value can hide it.
+pub fn fatal(format: LogFormat, line: &str) {
+    match format {
+        LogFormat::Text => eprintln!("{line}"),
+        LogFormat::Json => eprintln!(
+            "{}",
+            serde_json::json!({
+                "timestamp": jiff::Timestamp::now().to_string(),
+                "level": "ERROR",
+                "target": "macsec_operator",
+                "message": line,
+            })
+        ),
+    }
+}

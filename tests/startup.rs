@@ -73,6 +73,12 @@ fn bad_configuration_stops_the_start_with_one_line() {
         (&["--rate-limit", "-1"], &key, "--rate-limit"),
         (&["--concurrency", "0"], &key, "--concurrency"),
         (&["--log-format", "yaml"], &key, "--log-format"),
+        (&["--namespace", "Bad_NS"], &key, "a namespace name is"),
+        (
+            &["--leader-election-lease", "Bad Name"],
+            &key,
+            "a Lease name is",
+        ),
         (
             &["--vpc-endpoint", "not a url"],
             &key,
@@ -108,6 +114,25 @@ fn bad_configuration_stops_the_start_with_one_line() {
             "{what}: the secret in {stderr}"
         );
     }
+
+    // With JSON logs, as the Deployment has them, the line that ends the process is JSON
+    // too, so a log pipeline keeps it.
+    let (status, stderr) = run_to_end(
+        &["--log-format", "json", "--vpc-endpoint", "not a url"],
+        &key,
+    );
+    assert!(!status.success());
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line, got:\n{stderr}");
+    let line: serde_json::Value =
+        serde_json::from_str(lines[0]).unwrap_or_else(|e| panic!("not JSON ({e}): {}", lines[0]));
+    assert_eq!(line["level"], "ERROR");
+    assert!(line["timestamp"].is_string(), "{line}");
+    let message = line["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("macsec-operator run:") && message.contains("--vpc-endpoint"),
+        "{line}"
+    );
 }
 
 /// With GitOps the operator may come up before its CRD: it stays not ready and says why,

@@ -57,7 +57,7 @@ pub enum RunError {
     Credentials(#[from] CredentialsError),
     #[error(transparent)]
     Endpoint(#[from] CloudError),
-    #[error("cannot list MacsecKeyBindings: {0}")]
+    #[error("cannot list MacsecKeyBindings: {}", api_reason(.0))]
     CannotList(kube::Error),
     #[error(transparent)]
     Endpoints(#[from] BindError),
@@ -65,6 +65,20 @@ pub enum RunError {
     Leader(#[from] LeaderError),
     #[error("lost the leader lease: stopped reconciling; restart to rejoin as a follower")]
     LostLease,
+}
+
+/// The API server's own words for a refusal (kube's Display adds a debug dump of the whole
+/// Status), or the error as it is for anything else.
+fn api_reason(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => format!(
+            "{} (HTTP {} {})",
+            status.message.trim(),
+            status.code,
+            status.reason
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// Runs the controller until SIGTERM or SIGINT; in-flight reconciles finish first.

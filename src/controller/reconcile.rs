@@ -20,7 +20,7 @@ use super::decide::{Observed, Phase, Role, Step, decide, needs_cloud};
 use super::external::{External, Observation, observation_of};
 use super::peers::{active_on_circuit, circuit_siblings, conflict_owner};
 use super::status::{CAK_SECRET_INVALID, Reason, Report, next_status};
-use crate::cloud::{CloudError, ErrorKind};
+use crate::cloud::{CloudError, ErrorKind, wire};
 use crate::credentials::{Credentials, CredentialsError, DefaultChain};
 use crate::resource::{DeletionPolicy, FINALIZER, MacsecKeyBinding, MacsecKeyBindingSpec};
 use crate::secret::SecretString;
@@ -104,6 +104,19 @@ impl Error {
                 ..
             }) => format!("{action}: {code}: {message}"),
             root => root.to_string(),
+        }
+    }
+
+    /// The `RequestId` of a mutating call the cloud refused: `status.lastRequestId` names
+    /// the most recent mutating call, failed ones included, for a support ticket.
+    pub fn refused_mutation_request_id(&self) -> Option<&str> {
+        match self.root() {
+            Error::Cloud(error @ CloudError::Api { action, .. })
+                if [wire::ASSOCIATE_MACSEC_KEY, wire::DISASSOCIATE_MACSEC_KEY].contains(action) =>
+            {
+                error.request_id()
+            }
+            _ => None,
         }
     }
 
@@ -545,10 +558,17 @@ async fn report_error(
     let reason = error.reason();
     let report = Report {
         sync_error: Some(Reason::new(reason.clone(), error.summary())),
+        request_id: error
+            .refused_mutation_request_id()
+            .map(str::to_owned)
+            .or(learnt.request_id),
         ..learnt
     };
     write_status(binding, api, ctx, &report, None).await?;
-    publish(ctx, binding, EventType::Warning, &reason, error.to_string()).await;
+    // Without the RequestId: the recorder folds repeats into one series that keeps the
+    // first note, which would then name an old request. The current one is in
+    // status.lastRequestId (mutating calls) and in the log line of every failure.
+    publish(ctx, binding, EventType::Warning, &reason, error.summary()).await;
     Ok(())
 }
 
@@ -610,5 +630,51 @@ async fn publish(
     };
     if let Err(error) = ctx.recorder.publish(&event, &binding.object_ref(&())).await {
         tracing::warn!(%error, "cannot publish an event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(action: &'static str, request_id: &str) -> Error {
+        Error::Cloud(CloudError::Api {
+            action,
+            http_status: 400,
+            code: "IncorrectStatus.PhysicalConnection".to_owned(),
+            message: "refused".to_owned(),
+            request_id: request_id.to_owned(),
+            retry_after: None,
+        })
+    }
+
+    #[test]
+    fn a_refused_association_or_disassociation_gives_its_request_id_to_the_status() {
+        let through_finalizer = Error::Finalizer(Box::new(finalizer::Error::CleanupFailed(
+            refused(wire::DISASSOCIATE_MACSEC_KEY, "REQ-2"),
+        )));
+        assert_eq!(
+            through_finalizer.refused_mutation_request_id(),
+            Some("REQ-2")
+        );
+        assert_eq!(
+            refused(wire::ASSOCIATE_MACSEC_KEY, "REQ-1").refused_mutation_request_id(),
+            Some("REQ-1")
+        );
+        // A read is no mutating call, and an answer without a RequestId names none.
+        assert_eq!(
+            refused(wire::DESCRIBE_PHYSICAL_CONNECTIONS, "REQ-3").refused_mutation_request_id(),
+            None
+        );
+        assert_eq!(
+            refused(wire::ASSOCIATE_MACSEC_KEY, "").refused_mutation_request_id(),
+            None
+        );
+        // The event note leaves the RequestId out, so a folded series never names an old one.
+        assert!(
+            !refused(wire::ASSOCIATE_MACSEC_KEY, "REQ-1")
+                .summary()
+                .contains("REQ-1")
+        );
     }
 }
