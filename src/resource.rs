@@ -72,7 +72,7 @@ pub struct MacsecKeyBindingSpec {
     #[x_kube(validation = Rule::new("self == oldSelf").message("cakSecretRef is immutable"))]
     pub cak_secret_ref: Option<CakSecretRef>,
 
-    /// What deleting this binding does to the key on the circuit. `Disassociate` (default): take the key off the port if it is associated, leaving it configured. `Delete`: remove the key from the circuit entirely. `Orphan`: leave the cloud untouched.
+    /// What deleting this binding does to the key on the circuit. `Disassociate` (default): take the key off the port if it is associated, leaving it configured. `Delete`: remove the key from the circuit entirely. `Orphan`: make no cloud call for this binding and leave its key as it is (other bindings of the circuit still act on their own spec).
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
 
