@@ -219,6 +219,11 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
+        "cipher-suite-mismatch",
+        "Degraded",
+        &["CipherSuiteMismatch", "uses GCM-AES-128"],
+    ),
+    (
         "associated-failed",
         "Degraded",
         &["AssociatedFailed", "peer device"],
@@ -321,9 +326,10 @@ fn local_errors_are_degraded_with_their_reason() {
 }
 
 #[test]
-fn a_conflict_or_a_missing_circuit_is_degraded() {
+fn a_conflict_a_missing_circuit_or_another_cipher_suite_is_degraded() {
     expect("conflict");
     expect("circuit-not-found");
+    expect("cipher-suite-mismatch");
 }
 
 #[test]

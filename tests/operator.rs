@@ -107,6 +107,31 @@ fn a_binding_without_a_secret_adopts_the_existing_key() {
     assert_eq!(world.sim.calls("AssociateMacSecKey"), 0);
 }
 
+/// A binding that names another cipher suite than the key on the circuit runs is not Ready,
+/// whatever the key's status: the binding does not describe the port.
+#[test]
+fn a_key_with_another_cipher_suite_is_not_ready() {
+    let world = World::new("cipher", &default_seed(), &[], &[]);
+    world.apply(
+        &binding_yaml("other-suite", SEEDED_CKN, None, "Orphan")
+            .replace("GCM-AES-128", "GCM-AES-XPN-128"),
+    );
+    let binding = world.wait_status("other-suite", "CipherSuiteMismatch", |b| {
+        condition_is(b, "Ready", "False", "CipherSuiteMismatch")
+    });
+    assert!(
+        key_status_is(&binding, "Associated"),
+        "the key status stays true"
+    );
+    assert_eq!(world.sim.calls("AssociateMacSecKey"), 0);
+    world.delete("other-suite");
+    world.wait_gone("other-suite");
+    assert_eq!(
+        world.sim.key_status(CIRCUIT, SEEDED_CKN).as_deref(),
+        Some("Associated")
+    );
+}
+
 #[test]
 fn deleting_an_associated_key_disassociates_it_and_the_sibling_follows() {
     let world = World::new("delete-associated", &seed_with_key_b(), &[], &[]);

@@ -11,7 +11,7 @@
 --   Synced=False                           Degraded     (the Alibaba error code or local reason)
 --   Ready=True                             Healthy
 --   Ready=False Conflict, CircuitNotFound,
---     AssociatedFailed                     Degraded
+--     CipherSuiteMismatch, AssociatedFailed Degraded
 --   Ready=False Absent, adopted key        Degraded     (nothing to adopt; the operator cannot create it)
 --   Ready=False Disassociated, adopted key Healthy      (a standby key: present, not active)
 --   Ready=False Standby (rotation)         Healthy      (a younger binding holds the port)
@@ -101,7 +101,7 @@ if ready ~= nil and ready.status == "False" then
   -- Whether the binding manages the key (it has the CAK and associates it) or adopts a
   -- key configured elsewhere (it only observes it).
   local adopted = obj.spec == nil or obj.spec.cakSecretRef == nil
-  if reason == "Conflict" or reason == "CircuitNotFound" then
+  if reason == "Conflict" or reason == "CircuitNotFound" or reason == "CipherSuiteMismatch" then
     hs.status = "Degraded"
     hs.message = describe(ready)
     return hs

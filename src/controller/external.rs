@@ -22,6 +22,8 @@ pub struct Observation {
     pub start_on: Option<String>,
     /// The CKN of the key in use on the circuit (`Associated`), whichever it is.
     pub in_use: Option<String>,
+    /// The cipher suite the cloud holds for this binding's key, when the key is there.
+    pub cipher_suite: Option<String>,
 }
 
 /// The cloud, as the reconciler uses it.
@@ -130,6 +132,7 @@ pub fn observation_of(circuit: Option<&PhysicalConnection>, ckn: &str) -> Observ
             observed: Observed::CircuitMissing,
             start_on: None,
             in_use: None,
+            cipher_suite: None,
         };
     };
     let keys = &circuit.macsec_keys.macsec_key;
@@ -144,11 +147,13 @@ pub fn observation_of(circuit: Option<&PhysicalConnection>, ckn: &str) -> Observ
             },
             start_on: key.start_on.clone().filter(|s| !s.is_empty()),
             in_use,
+            cipher_suite: Some(key.cipher_suite.clone()).filter(|s| !s.is_empty()),
         },
         None => Observation {
             observed: Observed::KeyAbsent,
             start_on: None,
             in_use,
+            cipher_suite: None,
         },
     }
 }

@@ -22,7 +22,9 @@ use super::peers::{active_on_circuit, circuit_siblings, conflict_owner};
 use super::status::{CAK_SECRET_INVALID, Reason, Report, next_status};
 use crate::cloud::{CloudError, ErrorKind, wire};
 use crate::credentials::{Credentials, CredentialsError, DefaultChain};
-use crate::resource::{DeletionPolicy, FINALIZER, MacsecKeyBinding, MacsecKeyBindingSpec};
+use crate::resource::{
+    CipherSuite, DeletionPolicy, FINALIZER, MacsecKeyBinding, MacsecKeyBindingSpec,
+};
 use crate::secret::SecretString;
 
 /// Field manager of the operator's status writes.
@@ -241,6 +243,9 @@ async fn apply(
     match outcome {
         Ok((observation, request_id, step, (role, active))) => {
             let mut report = report_of(&observation, request_id, None);
+            if let Some(mismatch) = cipher_suite_mismatch(&observation, spec.cipher_suite) {
+                report.not_ready = Some(mismatch);
+            }
             let in_use = observation.observed.key_status()
                 == Some(crate::cloud::wire::key_status::ASSOCIATED);
             if let (Role::Standby, Some(active), false) = (role, &active, in_use) {
@@ -525,6 +530,22 @@ async fn read_secret(
     }))
 }
 
+/// The key on the circuit runs another cipher suite than the binding says: whatever its
+/// status, the binding does not describe the port, and a person has to decide which is
+/// right (the CKN, and so the key, cannot be changed in place).
+fn cipher_suite_mismatch(observation: &Observation, expected: CipherSuite) -> Option<Reason> {
+    let actual = observation.cipher_suite.as_deref()?;
+    (!actual.eq_ignore_ascii_case(expected.as_str())).then(|| {
+        Reason::new(
+            "CipherSuiteMismatch",
+            format!(
+                "the key on the circuit uses {actual}, the binding says {}",
+                expected.as_str()
+            ),
+        )
+    })
+}
+
 fn report_of(
     observation: &Observation,
     request_id: Option<String>,
@@ -646,6 +667,37 @@ mod tests {
             request_id: request_id.to_owned(),
             retry_after: None,
         })
+    }
+
+    #[test]
+    fn a_key_with_another_cipher_suite_is_a_mismatch() {
+        let observed = |cipher: Option<&str>| Observation {
+            observed: Observed::Key {
+                status: "Associated".to_owned(),
+            },
+            start_on: None,
+            in_use: None,
+            cipher_suite: cipher.map(str::to_owned),
+        };
+        let mismatch =
+            cipher_suite_mismatch(&observed(Some("GCM-AES-128")), CipherSuite::GcmAesXpn128)
+                .expect("a mismatch");
+        assert_eq!(mismatch.reason, "CipherSuiteMismatch");
+        assert!(
+            mismatch.message.contains("GCM-AES-128"),
+            "{}",
+            mismatch.message
+        );
+        assert!(
+            mismatch.message.contains("GCM-AES-XPN-128"),
+            "{}",
+            mismatch.message
+        );
+        assert!(
+            cipher_suite_mismatch(&observed(Some("gcm-aes-128")), CipherSuite::GcmAes128).is_none()
+        );
+        // No key, or a cloud that names no suite: nothing to compare.
+        assert!(cipher_suite_mismatch(&observed(None), CipherSuite::GcmAes128).is_none());
     }
 
     #[test]
