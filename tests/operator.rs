@@ -111,7 +111,7 @@ fn a_binding_without_a_secret_adopts_the_existing_key() {
 /// whatever the key's status: the binding does not describe the port.
 #[test]
 fn a_key_with_another_cipher_suite_is_not_ready() {
-    let world = World::new("cipher", &default_seed(), &[], &[]);
+    let world = World::new("cipher", &seed_with_key_b(), &[], &[]);
     world.apply(
         &binding_yaml("other-suite", SEEDED_CKN, None, "Orphan")
             .replace("GCM-AES-128", "GCM-AES-XPN-128"),
@@ -130,6 +130,20 @@ fn a_key_with_another_cipher_suite_is_not_ready() {
         world.sim.key_status(CIRCUIT, SEEDED_CKN).as_deref(),
         Some("Associated")
     );
+
+    // A managed binding for a disassociated key of another suite makes no association
+    // (the cloud would refuse it) and says why.
+    world.apply(&cak_secret_yaml("cak-b", CAK_B));
+    world.apply(
+        &binding_yaml("managed-other-suite", CKN_B, Some("cak-b"), "Orphan")
+            .replace("GCM-AES-128", "GCM-AES-XPN-128"),
+    );
+    world.wait_status("managed-other-suite", "CipherSuiteMismatch", |b| {
+        condition_is(b, "Ready", "False", "CipherSuiteMismatch")
+            && condition_is(b, "Synced", "True", "ReconcileSuccess")
+    });
+    assert_eq!(world.sim.calls("AssociateMacSecKey"), 0);
+    assert_no_secrets(&world);
 }
 
 #[test]

@@ -220,7 +220,12 @@ async fn apply(
         seen = Some(observation.clone());
         let role = role_of(binding, ctx, observation.in_use.as_deref());
         let mut request_id = None;
-        let step = decide(Phase::Apply, role.0, &observation.observed);
+        // The cloud refuses to associate a CKN it holds with another cipher suite
+        // (IllegalParam.Cak): no call, the status says CipherSuiteMismatch instead.
+        let step = match cipher_suite_mismatch(&observation, spec.cipher_suite) {
+            Some(_) => Step::Observe,
+            None => decide(Phase::Apply, role.0, &observation.observed),
+        };
         if let (Step::Associate, Some(cak)) = (step, &cak) {
             let id = ctx.external.associate(&credentials, spec, cak).await?;
             publish(
