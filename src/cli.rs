@@ -210,7 +210,6 @@ fn within(
     }
 }
 
-/// Parses a positive rate of calls per second.
 /// A namespace name as Kubernetes takes it (an RFC 1123 label): a typo must stop the start,
 /// not leave the operator watching a namespace that cannot exist.
 pub fn parse_namespace(text: &str) -> Result<String, String> {
@@ -224,7 +223,7 @@ pub fn parse_namespace(text: &str) -> Result<String, String> {
 
 /// An object name as Kubernetes takes it for a Lease (an RFC 1123 subdomain).
 pub fn parse_object_name(text: &str) -> Result<String, String> {
-    let valid = (1..=253).contains(&text.len()) && text.split('.').all(is_dns_label);
+    let valid = (1..=253).contains(&text.len()) && text.split('.').all(is_dns_label_text);
     if valid {
         Ok(text.to_owned())
     } else {
@@ -233,13 +232,19 @@ pub fn parse_object_name(text: &str) -> Result<String, String> {
 }
 
 fn is_dns_label(part: &str) -> bool {
+    part.len() <= 63 && is_dns_label_text(part)
+}
+
+/// Lower-case letters, digits and '-', starting and ending with a letter or digit (an
+/// RFC 1123 label without its length limit, which a subdomain's parts do not have).
+fn is_dns_label_text(part: &str) -> bool {
     let alphanumeric = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    part.len() <= 63
-        && part.starts_with(alphanumeric)
+    part.starts_with(alphanumeric)
         && part.ends_with(alphanumeric)
         && part.chars().all(|c| alphanumeric(c) || c == '-')
 }
 
+/// Parses a positive rate of calls per second.
 pub fn parse_rate(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(rate) if rate > 0.0 && rate.is_finite() => Ok(rate),
@@ -307,6 +312,8 @@ mod tests {
         }
         assert!(parse_object_name("macsec-operator-leader").is_ok());
         assert!(parse_object_name("leader.macsec.example").is_ok());
+        // A subdomain's parts have no length limit of their own (Kubernetes takes this).
+        assert!(parse_object_name(&"l".repeat(70)).is_ok());
         for bad in ["", "Bad Name", "leader..x", "leader.", &"l".repeat(254)] {
             assert!(parse_object_name(bad).is_err(), "{bad:?}");
         }

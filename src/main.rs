@@ -47,11 +47,34 @@ fn refuse_flags(error: &clap::Error) -> ExitCode {
         .lines()
         .find(|line| !line.trim().is_empty())
         .unwrap_or("invalid command line");
-    eprintln!(
-        "macsec-operator: {} (see --help)",
-        line.trim().trim_start_matches("error: ")
+    telemetry::fatal(
+        requested_log_format(),
+        &format!(
+            "macsec-operator: {} (see --help)",
+            line.trim().trim_start_matches("error: ")
+        ),
     );
     ExitCode::from(2)
+}
+
+/// The log format asked for, read from the raw command line and environment, for a flag
+/// error found before the flags are parsed: a Deployment that logs JSON gets its refusal as
+/// JSON too. Anything unclear is text.
+fn requested_log_format() -> LogFormat {
+    let args: Vec<String> = std::env::args().collect();
+    let from_args =
+        args.iter()
+            .enumerate()
+            .find_map(|(i, arg)| match arg.strip_prefix("--log-format") {
+                Some(rest) if rest.starts_with('=') => Some(rest[1..].to_owned()),
+                Some("") => args.get(i + 1).cloned(),
+                _ => None,
+            });
+    let asked = from_args.or_else(|| std::env::var("MACSEC_LOG_FORMAT").ok());
+    match asked.as_deref() {
+        Some("json") => LogFormat::Json,
+        _ => LogFormat::Text,
+    }
 }
 
 /// Runs the simulator; any failure is one line on stderr.

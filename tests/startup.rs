@@ -116,23 +116,41 @@ fn bad_configuration_stops_the_start_with_one_line() {
     }
 
     // With JSON logs, as the Deployment has them, the line that ends the process is JSON
-    // too, so a log pipeline keeps it.
-    let (status, stderr) = run_to_end(
-        &["--log-format", "json", "--vpc-endpoint", "not a url"],
-        &key,
-    );
-    assert!(!status.success());
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one line, got:\n{stderr}");
-    let line: serde_json::Value =
-        serde_json::from_str(lines[0]).unwrap_or_else(|e| panic!("not JSON ({e}): {}", lines[0]));
-    assert_eq!(line["level"], "ERROR");
-    assert!(line["timestamp"].is_string(), "{line}");
-    let message = line["message"].as_str().unwrap_or_default();
-    assert!(
-        message.starts_with("macsec-operator run:") && message.contains("--vpc-endpoint"),
-        "{line}"
-    );
+    // too, so a log pipeline keeps it: for a value refused while parsing the flags as for
+    // one refused later.
+    let json_env: Env = &[
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", ACCESS_KEY_ID),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET),
+        ("MACSEC_LOG_FORMAT", "json"),
+    ];
+    let json_cases: &[(&[&str], Env, &str)] = &[
+        (
+            &["--log-format", "json", "--vpc-endpoint", "not a url"],
+            &key,
+            "--vpc-endpoint",
+        ),
+        (
+            &["--log-format=json", "--namespace", "Bad_NS"],
+            &key,
+            "--namespace",
+        ),
+        (&["--namespace", "Bad_NS"], json_env, "--namespace"),
+    ];
+    for (args, env, expected) in json_cases {
+        let (status, stderr) = run_to_end(args, env);
+        assert!(!status.success(), "{args:?}");
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: one line, got:\n{stderr}");
+        let line: serde_json::Value = serde_json::from_str(lines[0])
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", lines[0]));
+        assert_eq!(line["level"], "ERROR");
+        assert!(line["timestamp"].is_string(), "{line}");
+        let message = line["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("macsec-operator") && message.contains(expected),
+            "{line}"
+        );
+    }
 }
 
 /// With GitOps the operator may come up before its CRD: it stays not ready and says why,

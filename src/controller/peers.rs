@@ -5,7 +5,7 @@
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
-use super::status::{CAK_SECRET_INVALID, SYNCED, condition};
+use super::status::{CAK_SECRET_INVALID, CIPHER_SUITE_MISMATCH, READY, SYNCED, condition};
 use crate::resource::MacsecKeyBinding;
 
 fn same_circuit(a: &MacsecKeyBinding, b: &MacsecKeyBinding) -> bool {
@@ -69,13 +69,17 @@ pub fn active_on_circuit<'a>(
         .max_by_key(|other| age_key(other))
 }
 
-/// Whether `binding`'s last reconcile found its CAK Secret missing or malformed.
+/// Whether `binding`'s last reconcile found it unable to associate its key: its CAK Secret
+/// missing or malformed, or its key on the circuit with another cipher suite (which the
+/// cloud refuses to associate).
 fn reported_cak_unusable(binding: &MacsecKeyBinding) -> bool {
-    binding
-        .status
-        .as_ref()
-        .and_then(|status| condition(status, SYNCED))
-        .is_some_and(|synced| synced.status == "False" && synced.reason == CAK_SECRET_INVALID)
+    let Some(status) = binding.status.as_ref() else {
+        return false;
+    };
+    let failed = |kind: &str, reason: &str| {
+        condition(status, kind).is_some_and(|c| c.status == "False" && c.reason == reason)
+    };
+    failed(SYNCED, CAK_SECRET_INVALID) || failed(READY, CIPHER_SUITE_MISMATCH)
 }
 
 /// The other bindings on the same circuit, to reconcile after a mutating call there.

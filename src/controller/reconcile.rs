@@ -19,7 +19,7 @@ use super::backoff::{Backoff, jittered};
 use super::decide::{Observed, Phase, Role, Step, decide, needs_cloud};
 use super::external::{External, Observation, observation_of};
 use super::peers::{active_on_circuit, circuit_siblings, conflict_owner};
-use super::status::{CAK_SECRET_INVALID, Reason, Report, next_status};
+use super::status::{CAK_SECRET_INVALID, CIPHER_SUITE_MISMATCH, Reason, Report, next_status};
 use crate::cloud::{CloudError, ErrorKind, wire};
 use crate::credentials::{Credentials, CredentialsError, DefaultChain};
 use crate::resource::{
@@ -94,9 +94,9 @@ impl Error {
         }
     }
 
-    /// The message for the `Synced` condition: like `Display`, without the parts that
-    /// differ between two failures of the same kind (the RequestId), so a repeated failure
-    /// rewrites nothing. Events carry the full text.
+    /// The message for the `Synced` condition and for events: like `Display`, without the
+    /// RequestId, which differs between two failures of the same kind. The RequestId of a
+    /// refused mutating call goes to `status.lastRequestId`; every one is in the log.
     pub fn summary(&self) -> String {
         match self.root() {
             Error::Cloud(CloudError::Api {
@@ -248,7 +248,9 @@ async fn apply(
     match outcome {
         Ok((observation, request_id, step, (role, active))) => {
             let mut report = report_of(&observation, request_id, None);
-            if let Some(mismatch) = cipher_suite_mismatch(&observation, spec.cipher_suite) {
+            let mismatch = cipher_suite_mismatch(&observation, spec.cipher_suite);
+            let mismatched = mismatch.is_some();
+            if let Some(mismatch) = mismatch {
                 report.not_ready = Some(mismatch);
             }
             let in_use = observation.observed.key_status()
@@ -264,6 +266,11 @@ async fn apply(
             let event = (observation.observed == Observed::CircuitMissing)
                 .then_some(("CircuitNotFound", EventType::Warning));
             write_status(binding, api, ctx, &report, event).await?;
+            if mismatched {
+                // This binding cannot hold the port: an older one may have to (see
+                // `active_on_circuit`).
+                prompt_siblings(binding, ctx);
+            }
             let settled = step != Step::WaitForKey;
             Ok(Action::requeue(if settled {
                 jittered(ctx.resync)
@@ -542,7 +549,7 @@ fn cipher_suite_mismatch(observation: &Observation, expected: CipherSuite) -> Op
     let actual = observation.cipher_suite.as_deref()?;
     (!actual.eq_ignore_ascii_case(expected.as_str())).then(|| {
         Reason::new(
-            "CipherSuiteMismatch",
+            CIPHER_SUITE_MISMATCH,
             format!(
                 "the key on the circuit uses {actual}, the binding says {}",
                 expected.as_str()

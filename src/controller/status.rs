@@ -11,6 +11,8 @@ pub const READY: &str = "Ready";
 pub const SYNCED: &str = "Synced";
 /// The `Synced` reason of a binding whose CAK Secret is missing or malformed.
 pub const CAK_SECRET_INVALID: &str = "CakSecretInvalid";
+/// Ready reason: the key on the circuit runs another cipher suite than the binding names.
+pub const CIPHER_SUITE_MISMATCH: &str = "CipherSuiteMismatch";
 
 /// Why a binding is not ready, or why a reconcile did not sync: a CamelCase reason and a
 /// message for people.
@@ -45,6 +47,19 @@ pub struct Report {
     pub sync_error: Option<Reason>,
 }
 
+fn synced_of(report: &Report) -> (bool, Reason) {
+    match &report.sync_error {
+        None => (
+            true,
+            Reason::new(
+                "ReconcileSuccess",
+                "the last reconcile reached the cloud without error",
+            ),
+        ),
+        Some(reason) => (false, reason.clone()),
+    }
+}
+
 /// The status after `report`, starting from `current`. Conditions keep their
 /// `lastTransitionTime` unless their status flips.
 pub fn next_status(
@@ -64,6 +79,15 @@ pub fn next_status(
         status.last_request_id = Some(request_id.clone());
     }
 
+    // A reconcile that failed before it observed anything has learnt nothing about
+    // readiness: the Ready condition stays as the last observation left it (a reason such
+    // as CipherSuiteMismatch is not derivable from the stored key status alone).
+    let observed_nothing = report.key_status.is_none() && report.not_ready.is_none();
+    if observed_nothing && condition(&status, READY).is_some() {
+        let synced = synced_of(report);
+        set_condition(&mut status.conditions, SYNCED, synced, generation, &now);
+        return status;
+    }
     let ready = match (&report.not_ready, status.key_status.as_deref()) {
         (Some(reason), _) => (false, reason.clone()),
         (None, Some(key_status::ASSOCIATED)) => (
@@ -82,16 +106,7 @@ pub fn next_status(
             Reason::new("Pending", "the key has not been observed yet"),
         ),
     };
-    let synced = match &report.sync_error {
-        None => (
-            true,
-            Reason::new(
-                "ReconcileSuccess",
-                "the last reconcile reached the cloud without error",
-            ),
-        ),
-        Some(reason) => (false, reason.clone()),
-    };
+    let synced = synced_of(report);
     set_condition(&mut status.conditions, READY, ready, generation, &now);
     set_condition(&mut status.conditions, SYNCED, synced, generation, &now);
     status
@@ -214,6 +229,37 @@ mod tests {
             time("2026-12-01T00:00:00Z"),
             "Ready did not flip"
         );
+    }
+
+    #[test]
+    fn a_failure_that_observed_nothing_keeps_the_ready_reason() {
+        let mismatch = Report {
+            key_status: Some("Associated".into()),
+            not_ready: Some(Reason::new(
+                CIPHER_SUITE_MISMATCH,
+                "GCM-AES-128 on the circuit",
+            )),
+            ..Default::default()
+        };
+        let before = next_status(None, Some(1), &mismatch, time("2026-12-01T00:00:00Z"));
+        let failed_read = Report {
+            sync_error: Some(Reason::new("Forbidden.RAM", "no permission")),
+            ..Default::default()
+        };
+        let after = next_status(
+            Some(&before),
+            Some(1),
+            &failed_read,
+            time("2026-12-01T00:05:00Z"),
+        );
+        let ready = condition(&after, READY).expect("ready");
+        assert_eq!(
+            (ready.status.as_str(), ready.reason.as_str()),
+            ("False", CIPHER_SUITE_MISMATCH),
+            "a failed read does not make the binding Ready"
+        );
+        let synced = condition(&after, SYNCED).expect("synced");
+        assert_eq!(synced.reason, "Forbidden.RAM");
     }
 
     #[test]
