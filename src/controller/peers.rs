@@ -168,19 +168,33 @@ mod tests {
             });
             b
         };
-        let old = with_cak(binding("old", "2026-01-01T00:00:00Z", "pc-a", "AAAA"));
-        let mut broken = with_cak(binding("broken", "2026-03-01T00:00:00Z", "pc-a", "BBBB"));
-        broken.status = Some(crate::resource::MacsecKeyBindingStatus {
+        let failed = |kind: &str, reason: &str| crate::resource::MacsecKeyBindingStatus {
             conditions: vec![k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
-                type_: SYNCED.into(),
+                type_: kind.into(),
                 status: "False".into(),
-                reason: CAK_SECRET_INVALID.into(),
-                message: "CAK Secret cak: not found".into(),
+                reason: reason.into(),
+                message: "cannot associate".into(),
                 last_transition_time: Time("2026-03-01T00:00:00Z".parse().expect("time")),
                 observed_generation: None,
             }],
             ..Default::default()
-        });
+        };
+        let old = with_cak(binding("old", "2026-01-01T00:00:00Z", "pc-a", "AAAA"));
+        let mut broken = with_cak(binding("broken", "2026-03-01T00:00:00Z", "pc-a", "BBBB"));
+        broken.status = Some(failed(SYNCED, CAK_SECRET_INVALID));
+        // A key on the circuit with another cipher suite cannot be associated either.
+        let mut mismatched = with_cak(binding(
+            "other-suite",
+            "2026-03-01T00:00:00Z",
+            "pc-a",
+            "CCCC",
+        ));
+        mismatched.status = Some(failed(READY, CIPHER_SUITE_MISMATCH));
+        assert_eq!(
+            active_on_circuit(&old, &[old.clone(), mismatched], None).map(|b| b.name_any()),
+            Some("old".into()),
+            "the older binding keeps the port from a mismatched younger one"
+        );
         let all = [old.clone(), broken.clone()];
         assert_eq!(
             active_on_circuit(&old, &all, None).map(|b| b.name_any()),
