@@ -12,8 +12,12 @@ pub enum Observed {
     CircuitMissing,
     /// The circuit has no key with this CKN.
     KeyAbsent,
-    /// The key, with its status verbatim.
-    Key { status: String },
+    /// The key, with its status verbatim; `other_suite` names the cipher suite it runs when
+    /// that is not the binding's.
+    Key {
+        status: String,
+        other_suite: Option<String>,
+    },
 }
 
 impl Observed {
@@ -22,7 +26,7 @@ impl Observed {
         match self {
             Observed::CircuitMissing => None,
             Observed::KeyAbsent => Some("Absent"),
-            Observed::Key { status } => Some(status),
+            Observed::Key { status, .. } => Some(status),
         }
     }
 }
@@ -71,11 +75,17 @@ pub fn decide(phase: Phase, role: Role, observed: &Observed) -> Step {
     match phase {
         Phase::Apply => match observed {
             Observed::CircuitMissing => Step::Observe,
-            Observed::Key { status } if status == key_status::ASSOCIATED => Step::Observe,
+            // The cloud refuses to associate a CKN it holds with another cipher suite
+            // (IllegalParam.Cak); the status says CipherSuiteMismatch instead.
+            Observed::Key {
+                other_suite: Some(_),
+                ..
+            } => Step::Observe,
+            Observed::Key { status, .. } if status == key_status::ASSOCIATED => Step::Observe,
             _ if role != Role::Active => Step::Observe,
             Observed::KeyAbsent => Step::Associate,
             // Associating a disassociated key re-activates it; a failed one renegotiates.
-            Observed::Key { status }
+            Observed::Key { status, .. }
                 if status == key_status::DISASSOCIATED
                     || status == key_status::ASSOCIATED_FAILED =>
             {
@@ -88,19 +98,19 @@ pub fn decide(phase: Phase, role: Role, observed: &Observed) -> Step {
         Phase::Delete(DeletionPolicy::Disassociate) => match observed {
             // The circuit or the key is gone: nothing is left on the port.
             Observed::CircuitMissing | Observed::KeyAbsent => Step::Release,
-            Observed::Key { status }
+            Observed::Key { status, .. }
                 if status == key_status::ASSOCIATED || status == key_status::ASSOCIATED_FAILED =>
             {
                 Step::Disassociate
             }
             // A second call on a disassociated key would delete it: leave it alone.
-            Observed::Key { status } if status == key_status::DISASSOCIATED => Step::Release,
+            Observed::Key { status, .. } if status == key_status::DISASSOCIATED => Step::Release,
             Observed::Key { .. } => Step::WaitForKey,
         },
         Phase::Delete(DeletionPolicy::Delete) => match observed {
             Observed::CircuitMissing | Observed::KeyAbsent => Step::Release,
             // Associated (or failed) takes a disassociation first, then a second call deletes.
-            Observed::Key { status }
+            Observed::Key { status, .. }
                 if status == key_status::ASSOCIATED
                     || status == key_status::ASSOCIATED_FAILED
                     || status == key_status::DISASSOCIATED =>
@@ -126,6 +136,7 @@ mod tests {
     fn key(status: &str) -> Observed {
         Observed::Key {
             status: status.to_owned(),
+            other_suite: None,
         }
     }
 
@@ -137,6 +148,10 @@ mod tests {
         let changing = key("Associating");
         let absent = Observed::KeyAbsent;
         let no_circuit = Observed::CircuitMissing;
+        let other_suite = Observed::Key {
+            status: "Disassociated".to_owned(),
+            other_suite: Some("GCM-AES-XPN-128".to_owned()),
+        };
         #[rustfmt::skip]
         let table: &[(Phase, Role, &Observed, Step)] = &[
             // Apply, the active key of its circuit (a CAK Secret is named).
@@ -146,6 +161,7 @@ mod tests {
             (Phase::Apply, Role::Active, &absent, Step::Associate),
             (Phase::Apply, Role::Active, &changing, Step::WaitForKey),
             (Phase::Apply, Role::Active, &no_circuit, Step::Observe),
+            (Phase::Apply, Role::Active, &other_suite, Step::Observe),
             // Apply, a standby key during a rotation: never takes the port back.
             (Phase::Apply, Role::Standby, &associated, Step::Observe),
             (Phase::Apply, Role::Standby, &disassociated, Step::Observe),

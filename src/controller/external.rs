@@ -9,7 +9,7 @@ use crate::cloud::wire::{self, PhysicalConnection, key_status};
 use crate::cloud::{AssociateKey, CloudError, VpcClient};
 use crate::credentials::Credentials;
 use crate::metrics::Metrics;
-use crate::resource::MacsecKeyBindingSpec;
+use crate::resource::{CipherSuite, MacsecKeyBindingSpec};
 use crate::secret::SecretString;
 
 use super::decide::Observed;
@@ -22,8 +22,6 @@ pub struct Observation {
     pub start_on: Option<String>,
     /// The CKN of the key in use on the circuit (`Associated`), whichever it is.
     pub in_use: Option<String>,
-    /// The cipher suite the cloud holds for this binding's key, when the key is there.
-    pub cipher_suite: Option<String>,
 }
 
 /// The cloud, as the reconciler uses it.
@@ -76,7 +74,11 @@ impl External {
                 read,
             )
             .await?;
-        Ok(observation_of(circuit.as_ref(), &spec.ckn))
+        Ok(observation_of(
+            circuit.as_ref(),
+            &spec.ckn,
+            spec.cipher_suite,
+        ))
     }
 
     /// `AssociateMacSecKey` with the CAK; returns the RequestId.
@@ -126,13 +128,17 @@ impl External {
 }
 
 /// The key with `ckn` on `circuit`, as an observation.
-pub fn observation_of(circuit: Option<&PhysicalConnection>, ckn: &str) -> Observation {
+/// What `circuit` holds for the key `ckn`, which the binding says runs `suite`.
+pub fn observation_of(
+    circuit: Option<&PhysicalConnection>,
+    ckn: &str,
+    suite: CipherSuite,
+) -> Observation {
     let Some(circuit) = circuit else {
         return Observation {
             observed: Observed::CircuitMissing,
             start_on: None,
             in_use: None,
-            cipher_suite: None,
         };
     };
     let keys = &circuit.macsec_keys.macsec_key;
@@ -144,16 +150,18 @@ pub fn observation_of(circuit: Option<&PhysicalConnection>, ckn: &str) -> Observ
         Some(key) => Observation {
             observed: Observed::Key {
                 status: key.status.clone(),
+                // A cloud that names no suite gives nothing to compare.
+                other_suite: Some(key.cipher_suite.clone()).filter(|other| {
+                    !other.is_empty() && !other.eq_ignore_ascii_case(suite.as_str())
+                }),
             },
             start_on: key.start_on.clone().filter(|s| !s.is_empty()),
             in_use,
-            cipher_suite: Some(key.cipher_suite.clone()).filter(|s| !s.is_empty()),
         },
         None => Observation {
             observed: Observed::KeyAbsent,
             start_on: None,
             in_use,
-            cipher_suite: None,
         },
     }
 }
@@ -178,21 +186,43 @@ mod tests {
                 }],
             },
         };
-        let found = observation_of(Some(&circuit), "abcdef");
+        let found = observation_of(Some(&circuit), "abcdef", CipherSuite::GcmAes128);
         assert_eq!(
             found.observed,
             Observed::Key {
-                status: "Associated".into()
+                status: "Associated".into(),
+                other_suite: None,
             }
         );
+        assert_eq!(
+            observation_of(Some(&circuit), "abcdef", CipherSuite::GcmAesXpn128).observed,
+            Observed::Key {
+                status: "Associated".into(),
+                other_suite: Some("GCM-AES-128".into()),
+            }
+        );
+        // Suites are compared whatever the case; a cloud that names none gives no mismatch.
+        let mut lower_case = circuit.clone();
+        lower_case.macsec_keys.macsec_key[0].cipher_suite = "gcm-aes-128".into();
+        let mut unnamed = circuit.clone();
+        unnamed.macsec_keys.macsec_key[0].cipher_suite = String::new();
+        for same in [lower_case, unnamed] {
+            assert!(matches!(
+                observation_of(Some(&same), "abcdef", CipherSuite::GcmAes128).observed,
+                Observed::Key {
+                    other_suite: None,
+                    ..
+                }
+            ));
+        }
         assert_eq!(found.start_on.as_deref(), Some("2026-01-01T00:00:00Z"));
         assert_eq!(found.in_use.as_deref(), Some("ABCDEF"));
         assert_eq!(
-            observation_of(Some(&circuit), "abcd").observed,
+            observation_of(Some(&circuit), "abcd", CipherSuite::GcmAes128).observed,
             Observed::KeyAbsent
         );
         assert_eq!(
-            observation_of(None, "abcdef").observed,
+            observation_of(None, "abcdef", CipherSuite::GcmAes128).observed,
             Observed::CircuitMissing
         );
     }
