@@ -213,8 +213,7 @@ fn within(
 /// A namespace name as Kubernetes takes it (an RFC 1123 label): a typo must stop the start,
 /// not leave the operator watching a namespace that cannot exist.
 pub fn parse_namespace(text: &str) -> Result<String, String> {
-    let valid = (1..=63).contains(&text.len()) && is_dns_label(text);
-    if valid {
+    if is_dns_label(text) {
         Ok(text.to_owned())
     } else {
         Err("a namespace name is 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit".to_owned())
@@ -223,8 +222,7 @@ pub fn parse_namespace(text: &str) -> Result<String, String> {
 
 /// An object name as Kubernetes takes it for a Lease (an RFC 1123 subdomain).
 pub fn parse_object_name(text: &str) -> Result<String, String> {
-    let valid = (1..=253).contains(&text.len()) && text.split('.').all(is_dns_label_text);
-    if valid {
+    if text.len() <= 253 && text.split('.').all(is_dns_label_text) {
         Ok(text.to_owned())
     } else {
         Err("a Lease name is lower-case letters, digits, '-' and '.', up to 253 characters, each dot-separated part starting and ending with a letter or digit".to_owned())
@@ -235,8 +233,8 @@ fn is_dns_label(part: &str) -> bool {
     part.len() <= 63 && is_dns_label_text(part)
 }
 
-/// Lower-case letters, digits and '-', starting and ending with a letter or digit (an
-/// RFC 1123 label without its length limit, which a subdomain's parts do not have).
+/// Lower-case letters, digits and '-', starting and ending with a letter or digit, so never
+/// empty (an RFC 1123 label without its length limit, which a subdomain's parts do not have).
 fn is_dns_label_text(part: &str) -> bool {
     let alphanumeric = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
     part.starts_with(alphanumeric)

@@ -285,12 +285,18 @@ fn holder(lease: &Lease) -> Option<&str> {
         .filter(|holder| !holder.is_empty())
 }
 
-/// A name for this process in the Lease: the pod's name, and a random suffix so that a
+/// The replica's name: the pod's (from the downward API, else the host name), if known.
+/// It names the Lease holder and the Events' reporting instance.
+pub fn replica_name() -> Option<String> {
+    std::env::var("POD_NAME")
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .ok()
+}
+
+/// A name for this process in the Lease: the replica's name, and a random suffix so that a
 /// restarted process is never mistaken for its predecessor.
 pub fn identity() -> String {
-    let host = std::env::var("POD_NAME")
-        .or_else(|_| std::env::var("HOSTNAME"))
-        .unwrap_or_else(|_| "macsec-operator".to_owned());
+    let host = replica_name().unwrap_or_else(|| "macsec-operator".to_owned());
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     format!("{host}_{}", &suffix[..8])
 }

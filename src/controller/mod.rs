@@ -133,14 +133,11 @@ pub async fn run_with_client(
         None => futures::future::pending().boxed(),
     };
 
-    let instance = std::env::var("POD_NAME")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok());
     let recorder = Recorder::new(
         client.clone(),
         Reporter {
             controller: "macsec-operator".into(),
-            instance,
+            instance: leader::replica_name(),
         },
     );
     let (prompt, prompted) = mpsc::unbounded_channel();
