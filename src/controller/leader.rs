@@ -155,8 +155,7 @@ async fn follow(
     let released = async {
         loop {
             tokio::time::sleep(settings.check_every()).await;
-            let read = tokio::time::timeout(settings.check_every(), lease_api.get(&settings.name));
-            if let Ok(Ok(lease)) = read.await
+            if let Ok(Ok(lease)) = read_lease(lease_api, settings).await
                 && holder(&lease).is_none()
             {
                 return;
@@ -235,8 +234,7 @@ async fn watch_lease(lease_api: &Api<Lease>, settings: &LeaseSettings, identity:
     let mut deadline = tokio::time::Instant::now() + lease_time;
     loop {
         tokio::time::sleep(settings.check_every()).await;
-        let read = tokio::time::timeout(settings.check_every(), lease_api.get(&settings.name));
-        match read.await {
+        match read_lease(lease_api, settings).await {
             Ok(Ok(lease)) => match held_for(&lease, identity, jiff::Timestamp::now()) {
                 Some(left) => deadline = tokio::time::Instant::now() + left,
                 None => {
@@ -253,6 +251,15 @@ async fn watch_lease(lease_api: &Api<Lease>, settings: &LeaseSettings, identity:
             return;
         }
     }
+}
+
+/// Reads the Lease, giving up after one check period so a hung request cannot hold up the
+/// next check.
+async fn read_lease(
+    lease_api: &Api<Lease>,
+    settings: &LeaseSettings,
+) -> Result<Result<Lease, kube::Error>, tokio::time::error::Elapsed> {
+    tokio::time::timeout(settings.check_every(), lease_api.get(&settings.name)).await
 }
 
 /// How long `lease` stays valid for `identity`, or `None` when someone else holds it.
