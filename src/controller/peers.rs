@@ -44,9 +44,10 @@ pub fn conflict_owner<'a>(
 /// a CAK Secret, is not being deleted, owns its key, and can associate it. In a key rotation
 /// that is the new key; once it goes, the previous one.
 ///
-/// A binding that reported its CAK Secret unusable cannot take the port, so it leaves it to
-/// an older one rather than to no key at all, unless its key is what the cloud has in use
-/// (`in_use`): then its Secret was fixed and the status saying otherwise is stale.
+/// A binding that reported it cannot associate its key (CAK Secret unusable, or the key on
+/// the circuit with another cipher suite) cannot take the port, so it leaves it to an older
+/// one rather than to no key at all, unless its key is what the cloud has in use
+/// (`in_use`): then the status saying otherwise is stale.
 /// `binding` itself always counts, for the same reason.
 pub fn active_on_circuit<'a>(
     binding: &MacsecKeyBinding,
@@ -56,7 +57,7 @@ pub fn active_on_circuit<'a>(
     let can_associate = |other: &MacsecKeyBinding| {
         other.uid() == binding.uid()
             || in_use.is_some_and(|ckn| other.spec.ckn.eq_ignore_ascii_case(ckn))
-            || !reported_cak_unusable(other)
+            || !reported_unable_to_associate(other)
     };
     all.clone()
         .into_iter()
@@ -72,7 +73,7 @@ pub fn active_on_circuit<'a>(
 /// Whether `binding`'s last reconcile found it unable to associate its key: its CAK Secret
 /// missing or malformed, or its key on the circuit with another cipher suite (which the
 /// cloud refuses to associate).
-fn reported_cak_unusable(binding: &MacsecKeyBinding) -> bool {
+fn reported_unable_to_associate(binding: &MacsecKeyBinding) -> bool {
     let Some(status) = binding.status.as_ref() else {
         return false;
     };
